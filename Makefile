@@ -1,0 +1,64 @@
+# Mon Compte — every routine is a make target. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+export VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-fast test-browser lint format bench demo-data install browser worker clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## Serve the app on the embedded defaults (SQLite, local outbox, demo data) at http://localhost:$(PORT)/
+run: export DEBUG ?= true
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py generate_demo_data --import
+	@echo "Mon Compte: http://localhost:$(PORT)/  (codes sent by e-mail/SMS: http://localhost:$(PORT)/dev/boite-d-envoi/)"
+	$(BIN)/gunicorn moncompte.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=127.0.0.1
+
+## Install Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+## The whole suite: unit, integration (HTTP) and browser tests
+test: install browser
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+test-browser: install browser
+	$(BIN)/python -m pytest -m browser
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=moncompte.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Benchmarks: login throughput vs raw argon2 (P1), import hashing vs raw × cores (P3); report in bench-report.md
+bench: install
+	$(BIN)/python bench/run.py --report bench-report.md
+
+demo-data: install
+	$(BIN)/python manage.py generate_demo_data
+
+worker: install
+	$(BIN)/celery -A moncompte worker --loglevel INFO
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,82 @@
+"""Checking a NIR and a secret: the personal password once migrated, else the case PIN (holder or partner).
+
+Exactly one argon2 computation per attempt whatever the outcome (unknown NIR, child, migrated or not), so timing
+does not tell whether a NIR is known or which secret it expects — as `django.contrib.auth.authenticate` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.backends import BaseBackend, ModelBackend
+
+from moncompte.accounts.hashers import ConfiguredArgon2PasswordHasher
+from moncompte.accounts.models import Account
+from moncompte.households.selectors import pin_memberships_for_person
+from moncompte.households.services import case_check_pin
+from moncompte.identity.nir import NirError, parse_nir
+from moncompte.identity.selectors import person_get_by_nir
+
+AUTH_VIA_PASSWORD = "password"  # noqa: S105 (a method name, not a secret)
+AUTH_VIA_CASE_PIN = "case_pin"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    account: Account | None
+    via: str = ""
+    person_id: int | None = None
+
+
+def _spend_one_hash(secret: str) -> None:
+    ConfiguredArgon2PasswordHasher().encode(secret, "timing-equaliser")
+
+
+def check_credentials(nir_value: str, secret: str) -> Credentials:
+    from moncompte.accounts import services
+
+    person = person_get_by_nir(nir_value)
+    if person is None:
+        _spend_one_hash(secret)
+        return Credentials(None)
+    account = Account.objects.filter(person=person).first()
+    if account is not None and account.has_usable_password():
+        ok = account.check_password(secret)  # upgrades an old-parameter hash on success
+        return Credentials(account if ok and account.is_active else None, AUTH_VIA_PASSWORD, person.pk)
+    memberships = list(pin_memberships_for_person(person)) if secret.isdigit() and len(secret) == 8 else []
+    if not memberships:
+        _spend_one_hash(secret)
+        return Credentials(None, person_id=person.pk)
+    for membership in memberships:
+        if case_check_pin(membership.case, secret):
+            if account is None:
+                account = services.account_open_with_case_pin(person=person, case_number=membership.case.case_number)
+            return Credentials(account if account.is_active else None, AUTH_VIA_CASE_PIN, person.pk)
+    return Credentials(None, person_id=person.pk)
+
+
+class NirBackend(BaseBackend):
+    """authenticate(request, identifier=<NIR as typed>, password=<password or case PIN>)."""
+
+    def authenticate(self, request, identifier: str | None = None, password: str | None = None, **kwargs):
+        if identifier is None or password is None:
+            return None
+        try:
+            nir = parse_nir(identifier)
+        except NirError:
+            _spend_one_hash(password)
+            return None
+        result = check_credentials(nir.value, password)
+        if request is not None:
+            request.auth_result = result
+        return result.account
+
+    def get_user(self, user_id):
+        return Account.objects.select_related("person").filter(pk=user_id, is_active=True).first()
+
+
+class StaffBackend(ModelBackend):
+    """Agents sign in to the admin with their staff login id; citizens never authenticate through it."""
+
+    def user_can_authenticate(self, user) -> bool:
+        return super().user_can_authenticate(user) and user.is_staff

@@ -1,0 +1,174 @@
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+from moncompte.accounts.validators import password_rules_for_client
+from moncompte.identity.nir import NirError, parse_nir
+from moncompte.identity.phones import PhoneError, parse_mobile
+from moncompte.messaging.models import Medium
+
+MAX_SECRET_LENGTH = 128
+
+
+class NirField(forms.CharField):
+    """A NIR as people type it (spaces, dots, 15 characters with the key); cleans to the 13-character value."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Numéro de Sécurité sociale")
+        kwargs.setdefault("help_text", "13 caractères")
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("error_messages", {"required": "Saisissez votre numéro de Sécurité sociale."})
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = "Ce numéro est trop long : le numéro de Sécurité sociale a 13 caractères."
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update(autocomplete="username", spellcheck="false", autocapitalize="characters")
+        attrs.pop("maxlength", None)  # the server says what is wrong; a silent cut would hide it
+        return attrs
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return parse_nir(value).value
+        except NirError as error:
+            raise ValidationError(error.message, code=error.code) from None
+
+
+class SecretField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strip", False)
+        kwargs.setdefault("max_length", MAX_SECRET_LENGTH)
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = "Ce mot de passe est trop long."
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+class LoginForm(forms.Form):
+    identifier = NirField()
+    password = SecretField(
+        label="Mot de passe",
+        help_text="8 à 24 caractères",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Saisissez votre mot de passe."},
+    )
+    remember = forms.BooleanField(label="Se souvenir de moi", required=False)
+
+
+class NewPasswordForm(forms.Form):
+    """A new personal password, checked against AUTH_PASSWORD_VALIDATORS for this person."""
+
+    password1 = SecretField(
+        label="Nouveau mot de passe",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Choisissez un mot de passe."},
+    )
+    password2 = SecretField(
+        label="Confirmez le mot de passe",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Saisissez une deuxième fois votre mot de passe."},
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        self.account = account
+        super().__init__(*args, **kwargs)
+        import json
+
+        self.fields["password1"].widget.attrs["data-password-rules"] = json.dumps(password_rules_for_client())
+
+    def clean_password1(self):
+        password = self.cleaned_data["password1"]
+        validate_password(password, user=self.account)
+        return password
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and self.data.get("password2") != self.data.get("password1"):
+            self.add_error("password2", "Les deux mots de passe ne sont pas identiques.")
+        return cleaned
+
+
+class ContactForm(forms.Form):
+    medium = forms.ChoiceField(
+        label="Comment souhaitez-vous recevoir votre code ?",
+        choices=[(Medium.EMAIL, "Par e-mail"), (Medium.SMS, "Par SMS")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choisissez l'e-mail ou le SMS.",
+            "invalid_choice": "Choisissez l'e-mail ou le SMS.",
+        },
+    )
+    email = forms.EmailField(
+        label="Adresse e-mail",
+        help_text="Format attendu : nom@domaine.fr",
+        required=False,
+        max_length=254,
+        error_messages={"invalid": "Saisissez une adresse e-mail valide, par exemple nom@domaine.fr."},
+    )
+    mobile = forms.CharField(
+        label="Numéro de téléphone mobile",
+        help_text="Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer",
+        required=False,
+        max_length=30,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        medium = cleaned.get("medium")
+        if medium == Medium.EMAIL:
+            if not cleaned.get("email") and "email" not in self.errors:
+                self.add_error("email", "Saisissez votre adresse e-mail.")
+            cleaned["destination"] = cleaned.get("email", "").lower()
+        elif medium == Medium.SMS:
+            try:
+                cleaned["destination"] = parse_mobile(cleaned.get("mobile", ""))
+            except PhoneError as error:
+                self.add_error("mobile", error.message)
+        return cleaned
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        label="Code reçu",
+        help_text="6 chiffres",
+        regex=r"^\s*\d(\s?\d){5}\s*$",
+        max_length=20,
+        error_messages={
+            "required": "Saisissez le code à 6 chiffres que vous avez reçu.",
+            "invalid": "Le code est composé de 6 chiffres.",
+            "max_length": "Le code est composé de 6 chiffres.",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_code(self):
+        return "".join(self.cleaned_data["code"].split())
+
+
+class ResetRequestForm(forms.Form):
+    identifier = NirField()
+    medium = forms.ChoiceField(
+        label="Où souhaitez-vous recevoir votre code ?",
+        choices=[
+            (Medium.SMS, "Par SMS, sur mon mobile connu de la Caf"),
+            (Medium.EMAIL, "Par e-mail, à mon adresse connue de la Caf"),
+        ],
+        widget=forms.RadioSelect,
+        initial=Medium.SMS,
+        error_messages={
+            "required": "Choisissez le SMS ou l'e-mail.",
+            "invalid_choice": "Choisissez le SMS ou l'e-mail.",
+        },
+    )
+
+
+class ResetCompleteForm(NewPasswordForm):
+    code = CodeForm.base_fields["code"]
+    field_order = ["code", "password1", "password2"]
+
+    def clean_code(self):
+        return "".join(self.cleaned_data["code"].split())

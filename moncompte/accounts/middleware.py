@@ -1,0 +1,74 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+
+SESSION_AUTH_AT = "_auth_at"
+SESSION_LAST_SEEN = "_last_seen"
+
+
+class NoStoreMiddleware:
+    """Nothing a person sees may be kept by a browser or a shared cache (DESIGN §7, the cause of 10 October 2021).
+
+    Static files are served by WhiteNoise before this middleware and keep their long-lived caching."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        patch_cache_control(response, private=True, no_store=True)
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+
+class SessionLifetimeMiddleware:
+    """Idle timeout (SESSION_IDLE_TIMEOUT) and absolute lifetime (SESSION_ABSOLUTE_LIFETIME), checked server-side."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            started = request.session.get(SESSION_AUTH_AT, now)
+            last_seen = request.session.get(SESSION_LAST_SEEN, now)
+            if now - last_seen > settings.SESSION_IDLE_TIMEOUT or now - started > settings.SESSION_ABSOLUTE_LIFETIME:
+                logout(request)
+                messages.info(request, "Votre session a expiré. Connectez-vous à nouveau.")
+                return redirect(settings.LOGIN_URL)
+            request.session[SESSION_LAST_SEEN] = now
+            request.session.setdefault(SESSION_AUTH_AT, now)
+        return self.get_response(request)
+
+
+class MigrationGateMiddleware:
+    """A person who signed in with the case PIN must create a password, then validate a contact, then see the
+    onboarding screens, in that order; no other page opens until then."""
+
+    ALWAYS_OPEN = ("accounts:logout",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not user.is_staff and not user.migration_done:
+            step = self.next_step(user)
+            allowed = {reverse(name) for name in (*self.ALWAYS_OPEN, *step)}
+            if request.path not in allowed and not request.path.startswith((settings.STATIC_URL, "/dev/")):
+                return redirect(step[0])
+        return self.get_response(request)
+
+    @staticmethod
+    def next_step(user) -> tuple[str, ...]:
+        if user.needs_password:
+            return ("accounts:migration_password",)
+        if not user.has_validated_contact:
+            return ("accounts:migration_contact", "accounts:migration_contact_code")
+        return ("accounts:onboarding",)

@@ -1,0 +1,61 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+
+from moncompte.identity.models import Person
+
+
+class AccountManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, login_id: str, password: str | None = None, **fields):
+        account = self.model(login_id=login_id, **fields)
+        account.set_password(password)  # None gives an unusable password
+        account.save(using=self._db)
+        return account
+
+    def create_superuser(self, login_id: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(login_id, password, **fields)
+
+
+class Account(AbstractBaseUser, PermissionsMixin):
+    """One person's login. Citizens sign in with their NIR (`login_id` holds it); agents with a staff login id.
+
+    Migration state is read off the account: no usable password yet (signed in with the case PIN), no validated
+    contact yet, onboarding not seen yet. `accounts.middleware.MigrationGateMiddleware` enforces the order.
+    """
+
+    login_id = models.CharField("identifiant", max_length=32, unique=True)
+    person = models.OneToOneField(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="account")
+    email = models.EmailField("adresse e-mail", blank=True)
+    email_verified_at = models.DateTimeField("e-mail validé le", null=True, blank=True)
+    mobile = models.CharField("téléphone mobile", max_length=16, blank=True)
+    mobile_verified_at = models.DateTimeField("mobile validé le", null=True, blank=True)
+    password_changed_at = models.DateTimeField("mot de passe changé le", null=True, blank=True)
+    onboarded_at = models.DateTimeField("présentation vue le", null=True, blank=True)
+    is_active = models.BooleanField("actif", default=True)
+    is_staff = models.BooleanField("agent", default=False)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+
+    objects = AccountManager()
+
+    USERNAME_FIELD = "login_id"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = "compte"
+
+    def __str__(self) -> str:
+        return str(self.person) if self.person_id else self.login_id
+
+    @property
+    def has_validated_contact(self) -> bool:
+        return bool(self.email_verified_at or self.mobile_verified_at)
+
+    @property
+    def needs_password(self) -> bool:
+        return not self.has_usable_password()
+
+    @property
+    def migration_done(self) -> bool:
+        return self.has_usable_password() and self.has_validated_contact and self.onboarded_at is not None

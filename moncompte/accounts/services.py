@@ -1,0 +1,216 @@
+"""Changes to accounts: opening one, passwords, contacts, onboarding, logins. Each function runs in one transaction
+and writes its journal entry in it; views and commands call these, never `.save()` on an account.
+
+Permissions: callers have authenticated the person (or proved a one-time code) before calling; these functions do
+not check who is asking beyond that.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils import timezone
+
+from moncompte.accounts.models import Account
+from moncompte.identity.models import Person
+from moncompte.journal import services as journal
+from moncompte.journal.models import Entry
+from moncompte.messaging.models import Medium
+from moncompte.messaging.services import message_queue
+from moncompte.verification import services as verification
+from moncompte.verification.models import Purpose
+
+
+def _login_id(person: Person) -> str:
+    return person.nir or person.provisional_id or ""
+
+
+@transaction.atomic
+def account_open(*, person: Person, via: str, case_number: str = "") -> Account:
+    """Open the personal account of a person who has none (no password yet: the caller sets one)."""
+    account, created = Account.objects.get_or_create(
+        person=person, defaults={"login_id": _login_id(person), "password": make_password(None)}
+    )
+    if created:
+        journal.record(
+            "account.created", person_id=person.pk, case_number=case_number, after={"account": account.pk, "via": via}
+        )
+    return account
+
+
+def account_open_with_case_pin(*, person: Person, case_number: str) -> Account:
+    """First web login of a holder or partner with the case PIN: the account exists from now on, without a password
+    until the person creates one (MigrationGateMiddleware lets them do nothing else)."""
+    return account_open(person=person, via="case_pin", case_number=case_number)
+
+
+@journal.register_undo("account.created")
+def _undo_account_created(entry: Entry) -> None:
+    # The person goes back to the legacy path (case PIN / forgotten password); journal rows keep the id only.
+    Account.objects.filter(pk=entry.after.get("account")).delete()
+
+
+def _notify(account: Account, template: str, context: dict | None = None) -> None:
+    """Tell the person, on every validated contact, that a security change happened on their account."""
+    context = {"person": account.person, "when": timezone.localtime(), **(context or {})}
+    if account.email_verified_at:
+        message_queue(
+            medium=Medium.EMAIL, to=account.email, template=template, context=context, person_id=account.person_id
+        )
+    if account.mobile_verified_at:
+        message_queue(
+            medium=Medium.SMS, to=account.mobile, template=template, context=context, person_id=account.person_id
+        )
+
+
+@transaction.atomic
+def password_set(*, account: Account, password: str, reason: str) -> Account:
+    """Set a new personal password after checking it against AUTH_PASSWORD_VALIDATORS (raises ValidationError).
+
+    Django's session hash changes with the password, so every other session of the account ends; the caller keeps
+    the current one with `update_session_auth_hash`."""
+    validate_password(password, user=account)
+    first = not account.has_usable_password()
+    account.set_password(password)
+    account.password_changed_at = timezone.now()
+    account.save(update_fields=["password", "password_changed_at"])
+    journal.record(
+        "password.created" if first else "password.changed", person_id=account.person_id, after={"reason": reason}
+    )
+    if not first:
+        _notify(account, "accounts/notices/password_changed")
+    return account
+
+
+@journal.register_undo("password.changed")
+def _undo_password_changed(entry: Entry) -> None:
+    # A password changed by someone else must not be restored (it may be known to them): the person sets a new one
+    # through "Mot de passe oublié ?", with a code sent to their validated contact.
+    account = Account.objects.filter(person_id=entry.person_id).first()
+    if account is not None:
+        account.set_unusable_password()
+        account.save(update_fields=["password"])
+
+
+def contact_field(medium: str) -> tuple[str, str]:
+    return ("email", "email_verified_at") if medium == Medium.EMAIL else ("mobile", "mobile_verified_at")
+
+
+@transaction.atomic
+def contact_validated(*, account: Account, medium: str, value: str) -> Account:
+    """Record a contact the person proved by a one-time code (the caller has checked the code)."""
+    field, verified_field = contact_field(medium)
+    before = {field: getattr(account, field), verified_field: _iso(getattr(account, verified_field))}
+    setattr(account, field, value)
+    setattr(account, verified_field, timezone.now())
+    account.save(update_fields=[field, verified_field])
+    journal.record(
+        "contact.validated",
+        person_id=account.person_id,
+        before=before,
+        after={field: value, verified_field: _iso(getattr(account, verified_field)), "medium": medium},
+    )
+    return account
+
+
+@journal.register_undo("contact.validated")
+def _undo_contact_validated(entry: Entry) -> None:
+    account = Account.objects.get(person_id=entry.person_id)
+    for field, value in entry.before.items():
+        setattr(account, field, value)
+    account.save(update_fields=list(entry.before))
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def contact_send_code(*, account: Account, medium: str, value: str):
+    """Send a code to a contact the person typed, to prove they receive messages there (raises CodeThrottled)."""
+    return verification.code_issue(person=account.person, purpose=Purpose.CONTACT, medium=medium, destination=value)
+
+
+def contact_confirm_code(*, account: Account, code: str) -> Account:
+    """Check the code of the pending contact validation (raises CodeInvalid) and record the contact."""
+    otp = verification.code_verify(person=account.person, purpose=Purpose.CONTACT, code=code)
+    return contact_validated(account=account, medium=otp.medium, value=otp.destination)
+
+
+@transaction.atomic
+def onboarding_complete(*, account: Account) -> Account:
+    if account.onboarded_at is None:
+        account.onboarded_at = timezone.now()
+        account.save(update_fields=["onboarded_at"])
+        journal.record("account.onboarded", person_id=account.person_id)
+    return account
+
+
+@transaction.atomic
+def login_succeeded(*, account: Account, via: str) -> None:
+    journal.record("login.succeeded", person_id=account.person_id, after={"via": via})
+
+
+@transaction.atomic
+def login_failed(*, person_id: int | None) -> None:
+    journal.record("login.failed", person_id=person_id)
+
+
+# --- Forgotten password --------------------------------------------------------------------------------------------
+
+
+def reset_destinations(person: Person) -> dict[str, str]:
+    """Where a reset code may go: the contacts the person validated, else the ones on file from the legacy system.
+    Never a contact typed in the reset form: it would prove nothing about who is asking."""
+    account = Account.objects.filter(person=person).first()
+    destinations = {}
+    if account is not None and account.email_verified_at:
+        destinations[Medium.EMAIL] = account.email
+    elif person.email_on_file:
+        destinations[Medium.EMAIL] = person.email_on_file
+    if account is not None and account.mobile_verified_at:
+        destinations[Medium.SMS] = account.mobile
+    elif person.mobile_on_file:
+        destinations[Medium.SMS] = person.mobile_on_file
+    return destinations
+
+
+def password_reset_allowed(person: Person) -> bool:
+    """Someone with an account, or a holder or partner who may still migrate with the case PIN. Children and other
+    members open their first account through the member signup of the households app, not through a reset."""
+    from moncompte.households.selectors import pin_memberships_for_person
+
+    return Account.objects.filter(person=person).exists() or pin_memberships_for_person(person).exists()
+
+
+def password_reset_request(*, person: Person | None, medium: str) -> bool:
+    """Send a reset code to the person's contact of that medium, if any. Returns whether a code left; the caller
+    must show the same page either way (a NIR is not a secret, whether it has an account is)."""
+    if person is None or not password_reset_allowed(person):
+        return False
+    destination = reset_destinations(person).get(medium)
+    if not destination:
+        return False
+    try:
+        verification.code_issue(person=person, purpose=Purpose.PASSWORD_RESET, medium=medium, destination=destination)
+    except verification.CodeThrottled:
+        return False
+    return True
+
+
+def password_reset_complete(*, person: Person, code: str, password: str) -> Account:
+    """Check the code (raises CodeInvalid), then set the new password. For a person who never migrated, this opens
+    the account and completes the migration: the code proved the contact it was sent to."""
+    if not password_reset_allowed(person):
+        raise verification.CodeInvalid("Aucun code en cours de validité. Demandez un nouveau code.")
+    candidate = Account.objects.filter(person=person).first() or Account(person=person, login_id=_login_id(person))
+    validate_password(password, user=candidate)  # before using up the code: a refused password costs no try
+    otp = verification.code_verify(person=person, purpose=Purpose.PASSWORD_RESET, code=code)
+    with transaction.atomic():
+        account = account_open(person=person, via="password_reset")
+        password_set(account=account, password=password, reason="reset")
+        field, verified_field = contact_field(otp.medium)
+        if not getattr(account, verified_field) or getattr(account, field) != otp.destination:
+            contact_validated(account=account, medium=otp.medium, value=otp.destination)
+        journal.record("password.reset", person_id=person.pk, after={"medium": otp.medium})
+    return account

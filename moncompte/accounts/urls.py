@@ -1,0 +1,18 @@
+from django.urls import path
+
+from moncompte.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("connexion/", views.login_view, name="login"),
+    path("deconnexion/", views.logout_view, name="logout"),
+    path("identifiant-provisoire/", views.provisional_id_view, name="provisional_id"),
+    path("mot-de-passe-oublie/", views.password_reset_request_view, name="password_reset"),
+    path("mot-de-passe-oublie/code/", views.password_reset_complete_view, name="password_reset_complete"),
+    path("premiere-connexion/mot-de-passe/", views.migration_password_view, name="migration_password"),
+    path("premiere-connexion/coordonnees/", views.migration_contact_view, name="migration_contact"),
+    path("premiere-connexion/coordonnees/code/", views.migration_contact_code_view, name="migration_contact_code"),
+    path("premiere-connexion/bienvenue/", views.onboarding_view, name="onboarding"),
+    path("mon-espace/", views.dashboard_view, name="dashboard"),
+]

@@ -1,0 +1,345 @@
+"""Login, first-login migration, forgotten password and the dashboard. Views stay thin: forms check input, services
+change state (and journal it), selectors read."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.core.signing import BadSignature
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from moncompte.accounts import services
+from moncompte.accounts.authentication import AUTH_VIA_PASSWORD
+from moncompte.accounts.forms import (
+    CodeForm,
+    ContactForm,
+    LoginForm,
+    NewPasswordForm,
+    ResetCompleteForm,
+    ResetRequestForm,
+)
+from moncompte.accounts.middleware import SESSION_AUTH_AT, SESSION_LAST_SEEN
+from moncompte.accounts.models import Account
+from moncompte.accounts.throttling import (
+    Throttled,
+    check_login_allowed,
+    count_login_failure,
+    locked_page,
+    lockout_response,
+)
+from moncompte.households.selectors import household_of, memberships_for_person
+from moncompte.identity.models import Person
+from moncompte.identity.nir import NirError, parse_nir
+from moncompte.identity.phones import format_mobile
+from moncompte.identity.selectors import person_get_by_nir
+from moncompte.journal import context as journal_context
+from moncompte.journal.middleware import client_ip
+from moncompte.messaging.models import Medium
+from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
+
+REMEMBER_SALT = "moncompte.remember-me"
+RESET_SESSION_KEY = "password_reset"
+LOGIN_FAILED = (
+    "Numéro de Sécurité sociale ou mot de passe incorrect. Si vous ne vous êtes jamais connecté avec votre numéro "
+    "de Sécurité sociale, saisissez le mot de passe à 8 chiffres de votre dossier."
+)
+#: Pages that say whether a NIR is known must answer in the same time either way.
+RESET_MIN_DURATION = 0.35
+
+
+@contextlib.contextmanager
+def minimum_duration(seconds: float) -> Iterator[None]:
+    started = time.monotonic()
+    yield
+    remaining = seconds - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def _remembered_nir(request: HttpRequest) -> str:
+    try:
+        value = request.get_signed_cookie(settings.REMEMBER_ME_COOKIE_NAME, default="", salt=REMEMBER_SALT)
+    except BadSignature:
+        return ""
+    try:
+        return parse_nir(value).value
+    except NirError:
+        return ""
+
+
+def format_nir(nir13: str) -> str:
+    """1 84 05 75 123 456: the grouping printed on the carte Vitale, easier to check than 13 digits in a row."""
+    return f"{nir13[0]} {nir13[1:3]} {nir13[3:5]} {nir13[5:7]} {nir13[7:10]} {nir13[10:13]}"
+
+
+def _start_session(request: HttpRequest, account: Account, *, via: str) -> None:
+    """Log in with a new session key (Django rotates it), start the session clocks and journal the login."""
+    auth_login(request, account, backend="moncompte.accounts.authentication.NirBackend")
+    now = time.time()
+    request.session[SESSION_AUTH_AT] = now
+    request.session[SESSION_LAST_SEEN] = now
+    request.session["auth_via"] = via
+    with journal_context.acting(
+        actor_account_id=account.pk, session_ref=journal_context.session_ref(request.session.session_key)
+    ):
+        services.login_succeeded(account=account, via=via)
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    remembered = _remembered_nir(request)
+    form = LoginForm(
+        request.POST or None,
+        initial={"identifier": format_nir(remembered) if remembered else "", "remember": bool(remembered)},
+    )
+    if request.method == "POST" and form.is_valid():
+        nir, ip = form.cleaned_data["identifier"], client_ip(request)
+        try:
+            check_login_allowed(nir, ip)
+        except Throttled as throttled:
+            return locked_page(request, throttled.until)
+        account = authenticate(request, identifier=nir, password=form.cleaned_data["password"])
+        if getattr(request, "axes_locked_out", False):
+            return lockout_response(request, None, {"identifier": nir})
+        result = getattr(request, "auth_result", None)
+        if account is None:
+            count_login_failure(nir, ip)
+            services.login_failed(person_id=result.person_id if result else None)
+            form.add_error(None, LOGIN_FAILED)
+        else:
+            _start_session(request, account, via=result.via if result else AUTH_VIA_PASSWORD)
+            next_url = request.POST.get("next") or request.GET.get("next") or ""
+            if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+                next_url = reverse(settings.LOGIN_REDIRECT_URL)
+            response = redirect(next_url)
+            if form.cleaned_data["remember"]:
+                response.set_signed_cookie(
+                    settings.REMEMBER_ME_COOKIE_NAME,
+                    nir,
+                    salt=REMEMBER_SALT,
+                    max_age=settings.REMEMBER_ME_MAX_AGE,
+                    path=reverse("accounts:login"),
+                    secure=settings.SESSION_COOKIE_SECURE,
+                    httponly=True,
+                    samesite="Lax",
+                )
+            else:
+                response.delete_cookie(settings.REMEMBER_ME_COOKIE_NAME, path=reverse("accounts:login"))
+            return response
+    status = 400 if form.is_bound else 200
+    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    messages.success(request, "Vous êtes déconnecté. À bientôt !")
+    return redirect("accounts:login")
+
+
+@require_GET
+def provisional_id_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/provisional_id.html")
+
+
+# --- First login with the case PIN -------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("password1", "password2")
+@login_required
+@require_http_methods(["GET", "POST"])
+def migration_password_view(request: HttpRequest) -> HttpResponse:
+    if not request.user.needs_password:
+        return redirect("accounts:dashboard")
+    form = NewPasswordForm(request.POST or None, account=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="migration")
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "Votre mot de passe est créé. Il remplace le mot de passe à 8 chiffres du dossier.")
+        return redirect("accounts:migration_contact")
+    return render(request, "accounts/migration_password.html", {"form": form, "step": 1}, status=_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def migration_contact_view(request: HttpRequest) -> HttpResponse:
+    person: Person = request.user.person
+    initial = {"medium": Medium.SMS if person.mobile_on_file else Medium.EMAIL, "email": person.email_on_file}
+    if person.mobile_on_file:
+        initial["mobile"] = format_mobile(person.mobile_on_file)
+    form = ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_send_code(
+                account=request.user, medium=form.cleaned_data["medium"], value=form.cleaned_data["destination"]
+            )
+        except CodeError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("accounts:migration_contact_code")
+    return render(request, "accounts/migration_contact.html", {"form": form, "step": 2}, status=_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def migration_contact_code_view(request: HttpRequest) -> HttpResponse:
+    pending = code_active(person=request.user.person, purpose="contact")
+    if pending is None and request.method == "GET":
+        return redirect("accounts:migration_contact")
+    form = CodeForm(request.POST if request.method == "POST" and "resend" not in request.POST else None)
+    if request.method == "POST" and "resend" in request.POST:
+        if pending is None:
+            return redirect("accounts:migration_contact")
+        try:
+            services.contact_send_code(account=request.user, medium=pending.medium, value=pending.destination)
+            messages.success(request, "Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
+            return redirect("accounts:migration_contact_code")
+        except CodeError as error:
+            form.add_error(None, error.message)
+    elif form.is_bound and form.is_valid():
+        try:
+            services.contact_confirm_code(account=request.user, code=form.cleaned_data["code"])
+        except CodeInvalid as error:
+            form.add_error("code", error.message)
+        else:
+            messages.success(request, "Vos coordonnées sont validées.")
+            return redirect("accounts:onboarding")
+    context = {
+        "form": form,
+        "step": 2,
+        "destination": mask_destination(pending.destination) if pending else "",
+        "medium": pending.medium if pending else "",
+        "minutes": settings.OTP_LIFETIME // 60,
+    }
+    return render(request, "accounts/migration_contact_code.html", context, status=_status(form))
+
+
+ONBOARDING_STEPS = 3
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def onboarding_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        services.onboarding_complete(account=request.user)
+        return redirect("accounts:dashboard")
+    try:
+        step = min(max(int(request.GET.get("etape", "1")), 1), ONBOARDING_STEPS)
+    except ValueError:
+        step = 1
+    context = {
+        "step": step,
+        "steps": ONBOARDING_STEPS,
+        "next_step": step + 1 if step < ONBOARDING_STEPS else None,
+        "previous_step": step - 1 if step > 1 else None,
+        "phone_sunset": getattr(settings, "PHONE_PIN_SUNSET", None),
+    }
+    return render(request, f"accounts/onboarding_{step}.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    person = request.user.person
+    if person is None:  # an agent's account
+        return redirect("admin:index")
+    households = [
+        {"membership": membership, "members": household_of(membership)}
+        for membership in memberships_for_person(person)
+    ]
+    return render(request, "accounts/dashboard.html", {"person": person, "households": households})
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+# --- Forgotten password ------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset_request_view(request: HttpRequest) -> HttpResponse:
+    form = ResetRequestForm(
+        request.POST or None,
+        initial={"identifier": format_nir(_remembered_nir(request)) if _remembered_nir(request) else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        with minimum_duration(RESET_MIN_DURATION):
+            person = person_get_by_nir(form.cleaned_data["identifier"])
+            services.password_reset_request(person=person, medium=form.cleaned_data["medium"])
+        request.session[RESET_SESSION_KEY] = {
+            "person_id": person.pk if person else None,
+            "medium": form.cleaned_data["medium"],
+            "started": time.time(),
+            "attempts": 0,
+        }
+        return redirect("accounts:password_reset_complete")
+    return render(request, "accounts/password_reset_request.html", {"form": form}, status=_status(form))
+
+
+@sensitive_post_parameters("password1", "password2", "code")
+@require_http_methods(["GET", "POST"])
+def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
+    state = request.session.get(RESET_SESSION_KEY)
+    if not state:
+        return redirect("accounts:password_reset")
+    person = Person.objects.filter(pk=state["person_id"]).first() if state["person_id"] else None
+    account = Account.objects.filter(person=person).first() if person else None
+    resend = request.method == "POST" and "resend" in request.POST
+    form = ResetCompleteForm(request.POST if request.method == "POST" and not resend else None, account=account)
+    if resend:
+        with minimum_duration(RESET_MIN_DURATION):
+            services.password_reset_request(person=person, medium=state["medium"])
+        state.update(started=time.time(), attempts=0)
+        request.session[RESET_SESSION_KEY] = state
+        messages.info(
+            request, "Si un compte correspond, un nouveau code vient d'être envoyé. L'ancien ne fonctionne plus."
+        )
+        return redirect("accounts:password_reset_complete")
+    if form.is_bound and form.is_valid():
+        with minimum_duration(RESET_MIN_DURATION):
+            try:
+                if person is None:
+                    raise _unknown_person_code_error(request, state)
+                account = services.password_reset_complete(
+                    person=person, code=form.cleaned_data["code"], password=form.cleaned_data["password1"]
+                )
+            except CodeInvalid as error:
+                form.add_error("code", error.message)
+        if not form.errors:
+            del request.session[RESET_SESSION_KEY]
+            _start_session(request, account, via="password_reset")
+            messages.success(request, "Votre nouveau mot de passe est enregistré. Vous êtes connecté.")
+            return redirect("accounts:dashboard")
+    context = {"form": form, "medium": state["medium"], "minutes": settings.OTP_LIFETIME // 60}
+    return render(request, "accounts/password_reset_complete.html", context, status=_status(form))
+
+
+def _unknown_person_code_error(request: HttpRequest, state: dict) -> CodeInvalid:
+    """For a NIR we do not know, answer exactly as for a wrong code, try counting included."""
+    state["attempts"] = state.get("attempts", 0) + 1
+    request.session[RESET_SESSION_KEY] = state
+    if time.time() - state["started"] > settings.OTP_LIFETIME:
+        return CodeInvalid("Ce code a expiré. Demandez un nouveau code.")
+    left = settings.OTP_MAX_ATTEMPTS - state["attempts"]
+    if left < 0:
+        return CodeInvalid("Trop d'essais avec ce code. Demandez un nouveau code.")
+    if left == 0:
+        return CodeInvalid("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code.")
+    return CodeInvalid(f"Code incorrect. Il vous reste {left} {'essai' if left == 1 else 'essais'}.")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HouseholdsConfig(AppConfig):
+    name = "moncompte.households"
+    verbose_name = "Dossiers et foyers"

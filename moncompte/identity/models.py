@@ -1,0 +1,65 @@
+from django.db import models
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Masculin"
+    FEMALE = "F", "Féminin"
+
+
+FRANCE = "99100"
+
+
+class Person(models.Model):
+    """A person known to the agency, with the pivot identity (the fields FranceConnect also gives).
+
+    `nir` is the 13-character NIR without its key; people who have none yet get a `provisional_id`.
+    Contacts here are the ones on file from the legacy system: unproven, they are only used to send codes.
+    """
+
+    nir = models.CharField("NIR", max_length=13, unique=True, null=True, blank=True)
+    provisional_id = models.CharField("identifiant provisoire", max_length=13, unique=True, null=True, blank=True)
+    birth_name = models.CharField("nom de naissance", max_length=100)
+    usage_name = models.CharField("nom d'usage", max_length=100, blank=True)
+    given_names = models.CharField("prénoms", max_length=200)
+    birth_date = models.DateField("date de naissance")
+    sex = models.CharField("sexe", max_length=1, choices=Sex.choices)
+    birthplace = models.CharField("commune de naissance (code INSEE)", max_length=5, blank=True)
+    birth_country = models.CharField("pays de naissance (code INSEE)", max_length=5, default=FRANCE)
+    email_on_file = models.EmailField("e-mail connu", blank=True)
+    mobile_on_file = models.CharField("mobile connu", max_length=16, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "personne"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(nir__isnull=False) | models.Q(provisional_id__isnull=False),
+                name="person_has_an_identifier",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def first_name(self) -> str:
+        return self.given_names.split(" ")[0] if self.given_names else ""
+
+    @property
+    def last_name(self) -> str:
+        return self.usage_name or self.birth_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def nir_masked(self) -> str:
+        from moncompte.identity.nir import parse_nir
+
+        return parse_nir(self.nir).masked if self.nir else ""
+
+    def age_on(self, day) -> int:
+        years = day.year - self.birth_date.year
+        return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))

@@ -1,0 +1,45 @@
+"""Mobile numbers of metropolitan France and overseas (Réunion, Guadeloupe, Martinique, Guyane, Mayotte), stored
+in E.164. `0692…` parsed as FR is invalid: it is a Réunion mobile (+262), hence the list of regions tried."""
+
+import phonenumbers
+
+MOBILE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT")
+_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+class PhoneError(ValueError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def parse_mobile(raw: str) -> str:
+    """Return the E.164 form of a French or overseas mobile number, or raise PhoneError with a French message."""
+    text = (raw or "").strip()
+    if not text:
+        raise PhoneError("Saisissez un numéro de téléphone mobile.")
+    if len(text) > 30:
+        raise PhoneError("Ce numéro de téléphone est trop long.")
+    for region in MOBILE_REGIONS:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in MOBILE_REGIONS:
+            if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+                raise PhoneError(
+                    "Ce numéro n'est pas un numéro de mobile : saisissez un numéro qui peut recevoir des SMS."
+                )
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise PhoneError(
+        "Ce numéro de mobile n'est pas valide. Saisissez un numéro de France métropolitaine ou d'outre-mer, "
+        "par exemple 06 12 34 56 78 ou +262 692 12 34 56."
+    )
+
+
+def format_mobile(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

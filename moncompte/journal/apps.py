@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JournalConfig(AppConfig):
+    name = "moncompte.journal"
+    verbose_name = "Journal des actions"

@@ -1,0 +1,27 @@
+from moncompte.journal import context
+from moncompte.journal.models import Channel
+
+
+class JournalContextMiddleware:
+    """Gives every journal entry written during a request its channel, actor, session, IP and device."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        with context.acting(
+            channel=Channel.WEB,
+            actor_account_id=user.pk if user is not None and user.is_authenticated else None,
+            session_ref=context.session_ref(request.session.session_key),
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", "")[:256],
+        ):
+            return self.get_response(request)
+
+
+def client_ip(request) -> str | None:
+    from ipware import get_client_ip
+
+    ip, _routable = get_client_ip(request)
+    return ip

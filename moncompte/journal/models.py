@@ -1,0 +1,43 @@
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Site web"
+    API = "api", "Application mobile"
+    PHONE = "phone", "Serveur vocal"
+    DESK = "desk", "Accueil"
+    COMMAND = "command", "Traitement"
+    SYSTEM = "system", "Système"
+
+
+class Entry(models.Model):
+    """One action, written by the service that performed it, in the same transaction.
+
+    The journal is the ground floor: it references accounts, people and cases by id only, so it knows no other app.
+    `before` and `after` hold what an undo handler needs; they never hold a NIR, a PIN, a code or a password.
+    """
+
+    kind = models.CharField("type d'action", max_length=64, db_index=True)
+    created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
+    actor_account_id = models.BigIntegerField("compte auteur", null=True, blank=True, db_index=True)
+    person_id = models.BigIntegerField("personne concernée", null=True, blank=True, db_index=True)
+    case_number = models.CharField("numéro de dossier", max_length=7, blank=True, db_index=True)
+    channel = models.CharField("canal", max_length=16, choices=Channel.choices, default=Channel.SYSTEM)
+    session_ref = models.CharField("session", max_length=16, blank=True, help_text="Empreinte de la session")
+    ip_address = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    user_agent = models.CharField("appareil", max_length=256, blank=True)
+    before = models.JSONField("avant", default=dict, blank=True)
+    after = models.JSONField("après", default=dict, blank=True)
+    undone_at = models.DateTimeField("annulée le", null=True, blank=True)
+    undone_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="annulée par"
+    )
+
+    class Meta:
+        verbose_name = "entrée du journal"
+        verbose_name_plural = "journal des actions"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["person_id", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"

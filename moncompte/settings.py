@@ -1,0 +1,273 @@
+"""Settings of Mon Compte. Every value a deployer may change is an environment variable, listed in the README.
+
+The embedded default (no variable set) is a single machine: SQLite, a local outbox for e-mail and SMS, Celery
+tasks run eagerly. Production sets DATABASE_URL (PostgreSQL), REDIS_URL, EMAIL_URL and SMS_GATEWAY_URL.
+"""
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from csp.constants import NONCE, NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+env = environ.Env()
+
+
+def _local_secret_key() -> str:
+    """A random key kept in var/ so that a development machine needs no configuration and commits no secret."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "dsfr",
+    "widget_tweaks",
+    "axes",
+    "csp",
+    "rules.apps.AutodiscoverRulesConfig",
+    "moncompte.journal",
+    "moncompte.messaging",
+    "moncompte.identity",
+    "moncompte.verification",
+    "moncompte.households",
+    "moncompte.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "moncompte.accounts.middleware.NoStoreMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "moncompte.accounts.middleware.SessionLifetimeMiddleware",
+    "moncompte.journal.middleware.JournalContextMiddleware",
+    "moncompte.accounts.middleware.MigrationGateMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "moncompte.urls"
+WSGI_APPLICATION = "moncompte.wsgi.application"
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "moncompte" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "moncompte.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Data stores -----------------------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="moncompte"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "moncompte"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Accounts and passwords ------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "moncompte.accounts.authentication.NirBackend",
+    "moncompte.accounts.authentication.StaffBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:dashboard"
+
+# Argon2id parameters (OWASP minimum by default). Changing them re-hashes each password at its next login.
+ARGON2_MEMORY_COST = env.int("ARGON2_MEMORY_COST", default=19 * 1024)  # KiB
+ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=2)
+ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
+PASSWORD_HASHERS = [
+    "moncompte.accounts.hashers.ConfiguredArgon2PasswordHasher",
+    "moncompte.accounts.hashers.CasePinHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=8)
+PASSWORD_MAX_LENGTH = env.int("PASSWORD_MAX_LENGTH", default=24)
+PASSWORD_MIN_ENTROPY_BITS = env.int("PASSWORD_MIN_ENTROPY_BITS", default=50)
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "moncompte.accounts.validators.LengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH, "max_length": PASSWORD_MAX_LENGTH},
+    },
+    {"NAME": "moncompte.accounts.validators.CharacterClassesValidator"},
+    {"NAME": "moncompte.accounts.validators.CnilEntropyValidator", "OPTIONS": {"min_bits": PASSWORD_MIN_ENTROPY_BITS}},
+    {"NAME": "moncompte.accounts.validators.FrenchCommonPasswordValidator"},
+    {"NAME": "moncompte.accounts.validators.PersonalDataValidator"},
+]
+
+# --- Sessions (DESIGN §7) --------------------------------------------------------------------------------------------
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)  # seconds
+SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12 * 60 * 60)  # seconds
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "moncompte_session"
+REMEMBER_ME_COOKIE_NAME = "moncompte_identifiant"
+REMEMBER_ME_MAX_AGE = env.int("REMEMBER_ME_DAYS", default=395) * 24 * 60 * 60
+
+# --- Throttling ------------------------------------------------------------------------------------------------------
+# django-axes: failures counted per identifier AND IP address, with a finite cool-off (never a permanent lock).
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "identifier"
+AXES_USERNAME_CALLABLE = "moncompte.accounts.throttling.axes_username"
+AXES_LOCKOUT_CALLABLE = "moncompte.accounts.throttling.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_VERBOSE = False
+# Our own sliding limits, on top of axes: one identifier from many addresses, one address trying many identifiers.
+LOGIN_LIMIT_PER_IDENTIFIER = env.int("LOGIN_LIMIT_PER_IDENTIFIER", default=20)  # failures per window
+LOGIN_LIMIT_PER_IP = env.int("LOGIN_LIMIT_PER_IP", default=100)  # failures per window
+LOGIN_LIMIT_WINDOW = env.int("LOGIN_LIMIT_WINDOW_MINUTES", default=60) * 60  # seconds
+
+# --- One-time codes --------------------------------------------------------------------------------------------------
+OTP_LIFETIME = env.int("OTP_LIFETIME_MINUTES", default=10) * 60
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+OTP_RESEND_DELAY = env.int("OTP_RESEND_SECONDS", default=60)
+OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
+
+# --- Messaging -------------------------------------------------------------------------------------------------------
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    # No SMTP server: messages stay in the outbox table, readable on /dev/outbox/ when DEBUG is on.
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mon Compte <ne-pas-repondre@moncompte.example>")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
+SMS_BACKEND = (
+    "moncompte.messaging.sms.HttpGatewayBackend" if SMS_GATEWAY_URL else "moncompte.messaging.sms.OutboxBackend"
+)
+SMS_SENDER = env.str("SMS_SENDER", default="MONCOMPTE")
+
+# --- Background jobs -------------------------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or "CELERY_BROKER_URL" in env))
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Internationalisation --------------------------------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
+LOCALE_PATHS = [BASE_DIR / "moncompte" / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+DSFR_USE_INTEGRITY_CHECKSUMS = True
+
+# --- HTTP security headers -------------------------------------------------------------------------------------------
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# --- Logging: structured, and never a NIR, a code, a PIN or a password -----------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "moncompte.logging.RedactSecretsFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"axes": {"level": "WARNING"}, "django.db.backends": {"level": "INFO"}},
+}
+
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+SITE_TITLE = "Mon Compte"

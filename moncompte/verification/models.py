@@ -1,0 +1,34 @@
+from django.db import models
+
+from moncompte.identity.models import Person
+
+
+class Purpose(models.TextChoices):
+    CONTACT = "contact", "Validation d'une adresse e-mail ou d'un mobile"
+    PASSWORD_RESET = "reset", "Mot de passe oublié"
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit code sent to one destination for one purpose. Only its HMAC is stored."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="one_time_codes")
+    purpose = models.CharField("usage", max_length=16, choices=Purpose.choices)
+    medium = models.CharField("canal", max_length=8)
+    destination = models.CharField("destinataire", max_length=254)
+    code_hmac = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "code à usage unique"
+        verbose_name_plural = "codes à usage unique"
+        indexes = [
+            models.Index(fields=["person", "purpose", "-created_at"]),
+            models.Index(fields=["destination", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} ({self.created_at:%Y-%m-%d %H:%M})"

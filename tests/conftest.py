@@ -1,0 +1,64 @@
+import re
+
+import pytest
+from django.core.cache import cache
+
+from moncompte.households.models import Role
+from moncompte.messaging.models import OutboxMessage
+from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def client(client):
+    """Django's test client, speaking to an allowed host."""
+    client.defaults["HTTP_HOST"] = "localhost"
+    return client
+
+
+@pytest.fixture
+def household(db):
+    """A couple with a child of 16: holder and partner know the case PIN (`household.case.pin`); nobody migrated."""
+    case = CaseFactory()
+    holder = MembershipFactory(case=case, role=Role.HOLDER).person
+    partner = MembershipFactory(case=case, role=Role.PARTNER, person__sex="F").person
+    child = MembershipFactory(case=case, role=Role.CHILD, person=PersonFactory(child=True)).person
+
+    class Household:
+        pass
+
+    h = Household()
+    h.case, h.holder, h.partner, h.child = case, holder, partner, child
+    return h
+
+
+@pytest.fixture
+def migrated(db):
+    """A holder who already migrated: `migrated.person`, `migrated.raw_password`, `migrated.case`."""
+    case = CaseFactory()
+    account = AccountFactory()
+    MembershipFactory(case=case, person=account.person, role=Role.HOLDER)
+    account.case = case
+    return account
+
+
+def last_code(to: str | None = None) -> str:
+    """The 6-digit code of the last message in the outbox (optionally to one destination)."""
+    messages = OutboxMessage.objects.order_by("-id")
+    if to:
+        messages = messages.filter(to=to)
+    return re.search(r"\b(\d{6})\b", messages.first().body).group(1)
+
+
+def errors(response) -> list[str]:
+    """Every error message a page shows (field messages and the form's alert)."""
+    html = response.content.decode()
+    return re.findall(r'fr-message--error">([^<]*)<', html) + [
+        " ".join(p.split()) for p in re.findall(r'id="form-errors">\s*<p>([^<]*)</p>', html)
+    ]
