@@ -5,7 +5,7 @@ tasks run eagerly. Production sets DATABASE_URL (PostgreSQL), REDIS_URL, EMAIL_U
 """
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -181,10 +181,15 @@ LOGIN_LIMIT_PER_IP = env.int("LOGIN_LIMIT_PER_IP", default=100)  # failures per 
 LOGIN_LIMIT_WINDOW = env.int("LOGIN_LIMIT_WINDOW_MINUTES", default=60) * 60  # seconds
 
 # --- One-time codes --------------------------------------------------------------------------------------------------
-OTP_LIFETIME = env.int("OTP_LIFETIME_MINUTES", default=10) * 60
-OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
-OTP_RESEND_DELAY = env.int("OTP_RESEND_SECONDS", default=60)
-OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
+# The ceilings (10 minutes, 5 tries, 5 sends an hour) are the product's rules: settings may only be stricter.
+OTP_LIFETIME = min(env.int("OTP_LIFETIME_MINUTES", default=10), 10) * 60
+OTP_MAX_ATTEMPTS = min(env.int("OTP_MAX_ATTEMPTS", default=5), 5)
+OTP_RESEND_DELAY = max(env.int("OTP_RESEND_SECONDS", default=60), 60)
+OTP_MAX_SENDS_PER_HOUR = min(env.int("OTP_MAX_SENDS_PER_HOUR", default=5), 5)
+
+# --- Phone channel ---------------------------------------------------------------------------------------------------
+# The voice server keeps the case number + PIN until this date (the seed says March 2022); shown at onboarding.
+PHONE_PIN_SUNSET = date.fromisoformat(env.str("PHONE_PIN_SUNSET")) if env.str("PHONE_PIN_SUNSET", default="") else None
 
 # --- Messaging -------------------------------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
@@ -200,7 +205,6 @@ SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
 SMS_BACKEND = (
     "moncompte.messaging.sms.HttpGatewayBackend" if SMS_GATEWAY_URL else "moncompte.messaging.sms.OutboxBackend"
 )
-SMS_SENDER = env.str("SMS_SENDER", default="MONCOMPTE")
 
 # --- Background jobs -------------------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
