@@ -172,3 +172,20 @@ class ResetCompleteForm(NewPasswordForm):
 
     def clean_code(self):
         return "".join(self.cleaned_data["code"].split())
+
+
+class PasswordChangeForm(NewPasswordForm):
+    """Re-authentication first: the current password, then the new one."""
+
+    current_password = SecretField(
+        label="Mot de passe actuel",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Saisissez votre mot de passe actuel."},
+    )
+    field_order = ["current_password", "password1", "password2"]
+
+    def clean_current_password(self):
+        current = self.cleaned_data["current_password"]
+        if not self.account.check_password(current):
+            raise ValidationError("Votre mot de passe actuel est incorrect.", code="wrong_password")
+        return current

@@ -15,4 +15,5 @@ urlpatterns = [
     path("premiere-connexion/coordonnees/code/", views.migration_contact_code_view, name="migration_contact_code"),
     path("premiere-connexion/bienvenue/", views.onboarding_view, name="onboarding"),
     path("mon-espace/", views.dashboard_view, name="dashboard"),
+    path("mon-espace/mot-de-passe/", views.password_change_view, name="password_change"),
 ]

@@ -28,6 +28,7 @@ from moncompte.accounts.forms import (
     ContactForm,
     LoginForm,
     NewPasswordForm,
+    PasswordChangeForm,
     ResetCompleteForm,
     ResetRequestForm,
 )
@@ -264,6 +265,22 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         for membership in memberships_for_person(person)
     ]
     return render(request, "accounts/dashboard.html", {"person": person, "households": households})
+
+
+@sensitive_post_parameters("current_password", "password1", "password2")
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    """Change the personal password; every other session of the account ends (Django's session hash)."""
+    form = PasswordChangeForm(request.POST or None, account=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="change")
+        update_session_auth_hash(request, request.user)
+        messages.success(
+            request, "Votre mot de passe est modifié. Vos autres sessions ouvertes ont été fermées par sécurité."
+        )
+        return redirect("accounts:dashboard")
+    return render(request, "accounts/password_change.html", {"form": form}, status=_status(form))
 
 
 def _status(form) -> int:
