@@ -174,6 +174,11 @@ AXES_LOCKOUT_CALLABLE = "moncompte.accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Behind PROXY_COUNT trusted proxies the client address is read from X-Forwarded-For; otherwise only REMOTE_ADDR,
+# since a client-supplied header would let anyone pick a new address for every try.
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
+)
 AXES_VERBOSE = False
 # Our own sliding limits, on top of axes: one identifier from many addresses, one address trying many identifiers.
 LOGIN_LIMIT_PER_IDENTIFIER = env.int("LOGIN_LIMIT_PER_IDENTIFIER", default=20)  # failures per window
@@ -196,7 +201,7 @@ EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    # No SMTP server: messages stay in the outbox table, readable on /dev/outbox/ when DEBUG is on.
+    # No SMTP server: messages stay in the outbox table, readable on /dev/boite-d-envoi/ when DEBUG is on.
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mon Compte <ne-pas-repondre@moncompte.example>")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")

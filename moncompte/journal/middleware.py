@@ -21,7 +21,8 @@ class JournalContextMiddleware:
 
 
 def client_ip(request) -> str | None:
-    from ipware import get_client_ip
+    """The address the login limits also count on: REMOTE_ADDR, or what PROXY_COUNT (AXES_IPWARE_*) says of trusted
+    proxies. Never a client-supplied X-Forwarded-For: anyone could write any address into the journal."""
+    from axes.helpers import get_client_ip_address
 
-    ip, _routable = get_client_ip(request)
-    return ip
+    return get_client_ip_address(request)

@@ -71,8 +71,8 @@ def _check_send_limits(person: Person, purpose: str, destination: str) -> None:
             )
     hour_ago = now - timedelta(hours=1)
     for recent in (
-        OneTimeCode.objects.filter(destination=destination, created_at__gte=hour_ago),
-        OneTimeCode.objects.filter(person=person, created_at__gte=hour_ago),
+        OneTimeCode.objects.filter(destination=destination, created_at__gt=hour_ago),
+        OneTimeCode.objects.filter(person=person, created_at__gt=hour_ago),
     ):
         times = list(recent.order_by("created_at").values_list("created_at", flat=True))
         if len(times) >= settings.OTP_MAX_SENDS_PER_HOUR:
@@ -90,6 +90,8 @@ def code_issue(*, person: Person, purpose: str, medium: str, destination: str) -
 
     Raises CodeThrottled when the resend delay or an hourly limit is not respected. The caller checks that the
     destination is one the person may receive codes at."""
+    if "@" in destination:
+        destination = destination.strip().lower()  # one address, however it is typed, for the hourly limit
     Person.objects.select_for_update().filter(pk=person.pk).first()  # serialise concurrent sends for one person
     _check_send_limits(person, purpose, destination)
     now = timezone.now()
