@@ -99,6 +99,13 @@ DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several gunicorn workers share the file. WAL: readers never wait for a writer, and a commit appends to the log
+    # instead of creating, syncing and deleting a rollback journal. IMMEDIATE: a transaction takes the write lock at
+    # BEGIN and waits for it, rather than failing with "database is locked" when it turns from reading to writing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL;", transaction_mode="IMMEDIATE"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -172,6 +179,9 @@ AXES_USERNAME_FORM_FIELD = "identifier"
 AXES_USERNAME_CALLABLE = "moncompte.accounts.throttling.axes_username"
 AXES_LOCKOUT_CALLABLE = "moncompte.accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# The journal records every login (login.succeeded: time, IP, device, session); axes' own log of successful logins
+# would only duplicate it, at one more INSERT per login. Failures and lockouts (AccessAttempt) are unchanged.
+AXES_DISABLE_ACCESS_LOG = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 # Behind PROXY_COUNT trusted proxies the client address is read from X-Forwarded-For; otherwise only REMOTE_ADDR,

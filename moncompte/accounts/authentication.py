@@ -35,11 +35,12 @@ def _spend_one_hash(secret: str) -> None:
 def check_credentials(nir_value: str, secret: str) -> Credentials:
     from moncompte.accounts import services
 
-    person = person_get_by_nir(nir_value)
+    # One query in the common case (a person with an account), two otherwise.
+    account = Account.objects.select_related("person").filter(person__nir=nir_value).first()
+    person = account.person if account is not None else person_get_by_nir(nir_value)
     if person is None:
         _spend_one_hash(secret)
         return Credentials(None)
-    account = Account.objects.filter(person=person).first()
     if account is not None and account.has_usable_password():
         ok = account.check_password(secret)  # upgrades an old-parameter hash on success
         return Credentials(account if ok and account.is_active else None, AUTH_VIA_PASSWORD, person.pk)

@@ -135,7 +135,7 @@ class CodeForm(forms.Form):
     code = forms.RegexField(
         label="Code reçu",
         help_text="6 chiffres",
-        regex=r"^\s*\d(\s?\d){5}\s*$",
+        regex=r"^\s*[0-9](\s?[0-9]){5}\s*$",  # ASCII digits: any other "digit" could never match the code
         max_length=20,
         error_messages={
             "required": "Saisissez le code à 6 chiffres que vous avez reçu.",

@@ -3,6 +3,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.messages.storage import default_storage
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
@@ -40,11 +41,23 @@ class SessionLifetimeMiddleware:
             last_seen = request.session.get(SESSION_LAST_SEEN, now)
             if now - last_seen > settings.SESSION_IDLE_TIMEOUT or now - started > settings.SESSION_ABSOLUTE_LIFETIME:
                 logout(request)
-                messages.info(request, "Votre session a expiré. Connectez-vous à nouveau.")
-                return redirect(settings.LOGIN_URL)
+                return self.expired(request)
             request.session[SESSION_LAST_SEEN] = now
             request.session.setdefault(SESSION_AUTH_AT, now)
         return self.get_response(request)
+
+    @staticmethod
+    def expired(request):
+        # This middleware runs before MessageMiddleware, whose storage does not exist yet and whose response phase
+        # will not run for this early return: create the storage here and store the message on the response.
+        own_storage = not hasattr(request, "_messages")
+        if own_storage:
+            request._messages = default_storage(request)
+        messages.info(request, "Votre session a expiré. Connectez-vous à nouveau.")
+        response = redirect(settings.LOGIN_URL)
+        if own_storage:
+            request._messages.update(response)
+        return response
 
 
 class MigrationGateMiddleware:

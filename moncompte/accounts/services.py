@@ -13,7 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
+from moncompte.households.selectors import pin_memberships_for_person
 from moncompte.identity.models import Person
+from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import Medium
@@ -34,7 +36,12 @@ def account_open(*, person: Person, via: str, case_number: str = "") -> Account:
     )
     if created:
         journal.record(
-            "account.created", person_id=person.pk, case_number=case_number, after={"account": account.pk, "via": via}
+            "account.created",
+            person_id=person.pk,
+            case_number=case_number,
+            after={"account": account.pk, "via": via},
+            # Opened by the person (case PIN, reset code) unless someone signed in acts for them.
+            actor_account_id=journal_context.current().actor_account_id or account.pk,
         )
     return account
 
@@ -177,10 +184,12 @@ def reset_destinations(person: Person) -> dict[str, str]:
 
 def password_reset_allowed(person: Person) -> bool:
     """Someone with an account, or a holder or partner who may still migrate with the case PIN. Children and other
-    members open their first account through the member signup of the households app, not through a reset."""
-    from moncompte.households.selectors import pin_memberships_for_person
-
-    return Account.objects.filter(person=person).exists() or pin_memberships_for_person(person).exists()
+    members open their first account through the member signup of the households app, not through a reset. A
+    deactivated account cannot be reopened by a reset."""
+    account = Account.objects.filter(person=person).first()
+    if account is not None:
+        return account.is_active
+    return pin_memberships_for_person(person).exists()
 
 
 def password_reset_request(*, person: Person | None, medium: str) -> bool:
@@ -208,9 +217,11 @@ def password_reset_complete(*, person: Person, code: str, password: str) -> Acco
     otp = verification.code_verify(person=person, purpose=Purpose.PASSWORD_RESET, code=code)
     with transaction.atomic():
         account = account_open(person=person, via="password_reset")
-        password_set(account=account, password=password, reason="reset")
-        field, verified_field = contact_field(otp.medium)
-        if not getattr(account, verified_field) or getattr(account, field) != otp.destination:
-            contact_validated(account=account, medium=otp.medium, value=otp.destination)
-        journal.record("password.reset", person_id=person.pk, after={"medium": otp.medium})
+        # The code proved who is acting: the entries name the account as their actor, as after a login.
+        with journal_context.acting(actor_account_id=journal_context.current().actor_account_id or account.pk):
+            password_set(account=account, password=password, reason="reset")
+            field, verified_field = contact_field(otp.medium)
+            if not getattr(account, verified_field) or getattr(account, field) != otp.destination:
+                contact_validated(account=account, medium=otp.medium, value=otp.destination)
+            journal.record("password.reset", person_id=person.pk, after={"medium": otp.medium})
     return account

@@ -19,6 +19,14 @@ from django.utils import formats, timezone
 from moncompte.identity.nir import normalise_nir
 
 
+def login_client_ip(request) -> str | None:
+    """The address the login limits count on, the same the journal records and axes counts: REMOTE_ADDR, or what
+    PROXY_COUNT (AXES_IPWARE_*) says of trusted proxies; never a client-supplied X-Forwarded-For."""
+    from moncompte.journal.middleware import client_ip
+
+    return client_ip(request)
+
+
 def axes_username(request, credentials: dict | None) -> str:
     """The identifier axes counts on: the normalised NIR, whatever spaces or dots the person typed."""
     raw = ""
@@ -84,10 +92,8 @@ def count_login_failure(identifier: str, ip: str | None) -> None:
 def axes_retry_at(request, credentials: dict | None) -> datetime:
     from axes.models import AccessAttempt
 
-    from moncompte.journal.middleware import client_ip
-
     last = (
-        AccessAttempt.objects.filter(username=axes_username(request, credentials), ip_address=client_ip(request))
+        AccessAttempt.objects.filter(username=axes_username(request, credentials), ip_address=login_client_ip(request))
         .order_by("-attempt_time")
         .values_list("attempt_time", flat=True)
         .first()

@@ -4,6 +4,7 @@ change state (and journal it), selectors read."""
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Iterator
 
@@ -14,7 +15,8 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.core.signing import BadSignature
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -40,6 +42,7 @@ from moncompte.accounts.throttling import (
     count_login_failure,
     locked_page,
     lockout_response,
+    login_client_ip,
 )
 from moncompte.households.selectors import household_of, memberships_for_person
 from moncompte.identity.models import Person
@@ -47,8 +50,8 @@ from moncompte.identity.nir import NirError, parse_nir
 from moncompte.identity.phones import format_mobile
 from moncompte.identity.selectors import person_get_by_nir
 from moncompte.journal import context as journal_context
-from moncompte.journal.middleware import client_ip
 from moncompte.messaging.models import Medium
+from moncompte.verification.models import Purpose
 from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
 
 REMEMBER_SALT = "moncompte.remember-me"
@@ -86,8 +89,12 @@ def format_nir(nir13: str) -> str:
     return f"{nir13[0]} {nir13[1:3]} {nir13[3:5]} {nir13[5:7]} {nir13[7:10]} {nir13[10:13]}"
 
 
+@transaction.atomic
 def _start_session(request: HttpRequest, account: Account, *, via: str) -> None:
-    """Log in with a new session key (Django rotates it), start the session clocks and journal the login."""
+    """Log in with a new session key (Django rotates it), start the session clocks and journal the login.
+
+    One transaction: the new session row, last_login, axes' bookkeeping and the journal entry commit together, in
+    one commit instead of four (each commit waits for the disk; see docs/benchmarks.md)."""
     auth_login(request, account, backend="moncompte.accounts.authentication.NirBackend")
     now = time.time()
     request.session[SESSION_AUTH_AT] = now
@@ -106,29 +113,34 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(settings.LOGIN_REDIRECT_URL)
     remembered = _remembered_nir(request)
     form = LoginForm(
-        request.POST or None,
+        _posted(request),
         initial={"identifier": format_nir(remembered) if remembered else "", "remember": bool(remembered)},
     )
     if request.method == "POST" and form.is_valid():
-        nir, ip = form.cleaned_data["identifier"], client_ip(request)
+        nir, ip = form.cleaned_data["identifier"], login_client_ip(request)
         try:
             check_login_allowed(nir, ip)
         except Throttled as throttled:
             return locked_page(request, throttled.until)
         account = authenticate(request, identifier=nir, password=form.cleaned_data["password"])
+        result = getattr(request, "auth_result", None)  # None when axes refused before the secret was checked
+        if account is None and result is not None:
+            # A secret checked and refused, including the one that triggers the axes lock: count it and journal it.
+            count_login_failure(nir, ip)
+            services.login_failed(person_id=result.person_id)
         if getattr(request, "axes_locked_out", False):
             return lockout_response(request, None, {"identifier": nir})
-        result = getattr(request, "auth_result", None)
         if account is None:
-            count_login_failure(nir, ip)
-            services.login_failed(person_id=result.person_id if result else None)
             form.add_error(None, LOGIN_FAILED)
         else:
             _start_session(request, account, via=result.via if result else AUTH_VIA_PASSWORD)
             next_url = request.POST.get("next") or request.GET.get("next") or ""
-            if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            # A path on this site only; redirect() would take "next=dashboard" for a view name and fail.
+            if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+                next_url, {request.get_host()}, request.is_secure()
+            ):
                 next_url = reverse(settings.LOGIN_REDIRECT_URL)
-            response = redirect(next_url)
+            response = HttpResponseRedirect(next_url)
             if form.cleaned_data["remember"]:
                 response.set_signed_cookie(
                     settings.REMEMBER_ME_COOKIE_NAME,
@@ -168,7 +180,7 @@ def provisional_id_view(request: HttpRequest) -> HttpResponse:
 def migration_password_view(request: HttpRequest) -> HttpResponse:
     if not request.user.needs_password:
         return redirect("accounts:dashboard")
-    form = NewPasswordForm(request.POST or None, account=request.user)
+    form = NewPasswordForm(_posted(request), account=request.user)
     if request.method == "POST" and form.is_valid():
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="migration")
         update_session_auth_hash(request, request.user)
@@ -180,11 +192,14 @@ def migration_password_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def migration_contact_view(request: HttpRequest) -> HttpResponse:
+    if request.user.has_validated_contact:
+        # A first contact only: changing a validated one needs re-authentication and a notice to the old contact.
+        return redirect("accounts:dashboard")
     person: Person = request.user.person
     initial = {"medium": Medium.SMS if person.mobile_on_file else Medium.EMAIL, "email": person.email_on_file}
     if person.mobile_on_file:
         initial["mobile"] = format_mobile(person.mobile_on_file)
-    form = ContactForm(request.POST or None, initial=initial)
+    form = ContactForm(_posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_send_code(
@@ -200,6 +215,8 @@ def migration_contact_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def migration_contact_code_view(request: HttpRequest) -> HttpResponse:
+    if request.user.has_validated_contact:
+        return redirect("accounts:dashboard")
     pending = code_active(person=request.user.person, purpose="contact")
     if pending is None and request.method == "GET":
         return redirect("accounts:migration_contact")
@@ -210,9 +227,10 @@ def migration_contact_code_view(request: HttpRequest) -> HttpResponse:
         try:
             services.contact_send_code(account=request.user, medium=pending.medium, value=pending.destination)
             messages.success(request, "Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
-            return redirect("accounts:migration_contact_code")
         except CodeError as error:
-            form.add_error(None, error.message)
+            # The code form is unbound here (add_error would fail on it): say why on the page we come back to.
+            messages.error(request, error.message)
+        return redirect("accounts:migration_contact_code")
     elif form.is_bound and form.is_valid():
         try:
             services.contact_confirm_code(account=request.user, code=form.cleaned_data["code"])
@@ -272,7 +290,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_change_view(request: HttpRequest) -> HttpResponse:
     """Change the personal password; every other session of the account ends (Django's session hash)."""
-    form = PasswordChangeForm(request.POST or None, account=request.user)
+    form = PasswordChangeForm(_posted(request), account=request.user)
     if request.method == "POST" and form.is_valid():
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="change")
         update_session_auth_hash(request, request.user)
@@ -281,6 +299,12 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         )
         return redirect("accounts:dashboard")
     return render(request, "accounts/password_change.html", {"form": form}, status=_status(form))
+
+
+def _posted(request: HttpRequest):
+    """The data of a POST, even an empty one (an empty QueryDict is falsy: `request.POST or None` would show the
+    form unbound, without saying that the fields are required)."""
+    return request.POST if request.method == "POST" else None
 
 
 def _status(form) -> int:
@@ -292,10 +316,7 @@ def _status(form) -> int:
 
 @require_http_methods(["GET", "POST"])
 def password_reset_request_view(request: HttpRequest) -> HttpResponse:
-    form = ResetRequestForm(
-        request.POST or None,
-        initial={"identifier": format_nir(_remembered_nir(request)) if _remembered_nir(request) else ""},
-    )
+    form = ResetRequestForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         with minimum_duration(RESET_MIN_DURATION):
             person = person_get_by_nir(form.cleaned_data["identifier"])
@@ -318,9 +339,20 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:password_reset")
     person = Person.objects.filter(pk=state["person_id"]).first() if state["person_id"] else None
     account = Account.objects.filter(person=person).first() if person else None
+    if person is not None and account is None:
+        # Not migrated yet: the new password is checked against this person's data, as the service will do.
+        account = Account(person=person, login_id=person.nir or person.provisional_id or "")
     resend = request.method == "POST" and "resend" in request.POST
     form = ResetCompleteForm(request.POST if request.method == "POST" and not resend else None, account=account)
     if resend:
+        # Timed on this session, not on the codes of the person: the answer is the same whether the NIR is known.
+        wait = settings.OTP_RESEND_DELAY - (time.time() - state["started"])
+        if wait > 0:
+            messages.warning(
+                request,
+                f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {math.ceil(wait)} secondes.",
+            )
+            return redirect("accounts:password_reset_complete")
         with minimum_duration(RESET_MIN_DURATION):
             services.password_reset_request(person=person, medium=state["medium"])
         state.update(started=time.time(), attempts=0)
@@ -332,7 +364,9 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         with minimum_duration(RESET_MIN_DURATION):
             try:
-                if person is None:
+                if person is None or not _reset_code_pending(person):
+                    # Unknown NIR, a member who may not reset, or no code sent (no contact of that kind on file):
+                    # the same answers as for a wrong code, so the page never tells which.
                     raise _unknown_person_code_error(request, state)
                 account = services.password_reset_complete(
                     person=person, code=form.cleaned_data["code"], password=form.cleaned_data["password1"]
@@ -346,6 +380,12 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:dashboard")
     context = {"form": form, "medium": state["medium"], "minutes": settings.OTP_LIFETIME // 60}
     return render(request, "accounts/password_reset_complete.html", context, status=_status(form))
+
+
+def _reset_code_pending(person: Person) -> bool:
+    if not services.password_reset_allowed(person):
+        return False
+    return code_active(person=person, purpose=Purpose.PASSWORD_RESET) is not None
 
 
 def _unknown_person_code_error(request: HttpRequest, state: dict) -> CodeInvalid:
