@@ -1,0 +1,257 @@
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Every test of this folder is marked `browser` and put in one xdist group, so that `make test` (-n 2 --dist loadgroup)
+runs a single Chromium at a time on a small machine. Every page records its console and runs basic accessibility
+checks once loaded; a Content Security Policy violation, an uncaught script error or an accessibility problem fails
+the test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls from it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest
+from django.conf import settings
+from playwright.sync_api import BrowserContext, Locator, Page, expect
+
+try:  # pytest >= 9: the structured node id behind item.nodeid
+    from _pytest.nodeid import NodeId
+except ImportError:  # pragma: no cover
+    NodeId = None
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+BROWSER_GROUP = "browser"
+CSP_VIOLATION = re.compile(r"Content[ -]Security[ -]Policy|Refused to (load|execute|apply|connect|frame)", re.I)
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+# --- Collection -------------------------------------------------------------------------------------------------
+
+
+def _is_browser_test(item) -> bool:
+    return HERE in Path(item.path).resolve().parents
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the browser tests before any other plugin looks at the items (`-m` selection, xdist's groups), then make
+    sure xdist's `--dist loadgroup` keeps them on one worker.
+
+    xdist groups tests by an "@group" suffix it writes to `item._nodeid`; pytest 9 builds `item.nodeid` from
+    `item._id` instead, so the suffix is lost and the group ignored (two Chromiums at once on a 2-core machine).
+    Once every plugin has run, write the suffix where pytest 9 reads it, unless xdist already managed to."""
+    for item in items:
+        if _is_browser_test(item):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group(BROWSER_GROUP))
+    result = yield
+    if config.getoption("loadgroup", default=False) and NodeId is not None:
+        for item in items:
+            if _is_browser_test(item) and not item.nodeid.endswith(f"@{BROWSER_GROUP}") and hasattr(item, "_id"):
+                item._id = NodeId.parse(f"{item.nodeid}@{BROWSER_GROUP}")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.browser_test_failed = report.failed
+    return report
+
+
+def pytest_runtest_setup(item):
+    if HERE in Path(item.path).resolve().parents and not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: run `make browser`")
+
+
+# --- Playwright configuration ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server) -> str:
+    """The live server's address; pages are opened with paths (`page.goto("/connexion/")`)."""
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, base_url):
+    return {**browser_context_args, "base_url": base_url, "locale": "fr-FR", "timezone_id": "Europe/Paris"}
+
+
+# Basic accessibility checks, run by every page of every test once it has loaded; problems go to the console as
+# "a11y: …" errors and fail the test. (axe-core would need npm; these need nothing but the browser.)
+A11Y_CHECKS = """() => {
+  const problems = [];
+  const lang = document.documentElement.getAttribute("lang");
+  if (lang !== "fr") problems.push(`html lang="${lang}"`);
+  if (!document.title.trim()) problems.push("empty <title>");
+  const h1 = document.querySelectorAll("h1");
+  if (h1.length !== 1) problems.push(`${h1.length} h1`);
+  for (const control of document.querySelectorAll("input, select, textarea")) {
+    if (control.type === "hidden") continue;
+    const labelled = [...(control.labels || [])].some((label) => label.textContent.trim())
+      || (control.getAttribute("aria-label") || "").trim()
+      || (control.getAttribute("aria-labelledby") || "").trim();
+    if (!labelled) problems.push(`no label for ${control.outerHTML}`);
+  }
+  const ids = [...document.querySelectorAll("[id]")].map((element) => element.id);
+  const duplicates = ids.filter((id, index) => ids.indexOf(id) !== index);
+  if (duplicates.length) problems.push(`duplicate ids: ${[...new Set(duplicates)].join(", ")}`);
+  for (const attribute of ["aria-describedby", "aria-labelledby", "aria-controls"]) {
+    for (const element of document.querySelectorAll(`[${attribute}]`)) {
+      for (const id of element.getAttribute(attribute).split(/\\s+/).filter(Boolean)) {
+        if (!document.getElementById(id)) problems.push(`${attribute}="${id}" points nowhere`);
+      }
+    }
+  }
+  for (const control of document.querySelectorAll("button, a[href]")) {
+    const name = (control.textContent || "").trim() || control.getAttribute("aria-label") || control.title;
+    if (!name) problems.push(`no accessible name: ${control.outerHTML}`);
+  }
+  return problems;
+}"""
+A11Y_INIT_SCRIPT = f"""
+if (location.protocol.startsWith("http")) {{
+  window.addEventListener("load", () => {{
+    const problems = ({A11Y_CHECKS})();
+    if (problems.length) console.error("a11y: " + location.pathname + ": " + problems.join(" | "));
+  }});
+}}
+"""
+
+
+class ConsoleLog:
+    """What a page wrote to its console, and the scripts errors it raised."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def attach(self, page: Page) -> Page:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.add_init_script(A11Y_INIT_SCRIPT)
+        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        return page
+
+    @property
+    def csp_violations(self) -> list[str]:
+        return [text for text in self.errors if CSP_VIOLATION.search(text)]
+
+    @property
+    def a11y_problems(self) -> list[str]:
+        return [text for text in self.errors if text.startswith("a11y:")]
+
+    @property
+    def script_errors(self) -> list[str]:
+        return [text for text in self.errors if text.startswith("uncaught:")]
+
+
+@pytest.fixture
+def console() -> ConsoleLog:
+    return ConsoleLog()
+
+
+@pytest.fixture
+def open_page(new_context, console, request) -> Iterator[Callable[[], Page]]:
+    """Open a page in a fresh browser context (another device: no cookies), with its console recorded."""
+    pages: list[Page] = []
+
+    def _open(context: BrowserContext | None = None) -> Page:
+        page = console.attach((context or new_context()).new_page())
+        pages.append(page)
+        return page
+
+    yield _open
+    if getattr(request.node, "browser_test_failed", False):
+        folder = Path(settings.VAR_DIR) / "browser-failures"
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, page in enumerate(pages):
+            if not page.is_closed():
+                name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+                page.screenshot(path=str(folder / f"{name}-{index}.png"), full_page=True)
+    assert not console.csp_violations, f"Content Security Policy violations: {console.csp_violations}"
+    assert not console.script_errors, f"Script errors: {console.script_errors}"
+    assert not console.a11y_problems, "Accessibility problems:\n" + "\n".join(console.a11y_problems)
+
+
+@pytest.fixture
+def page(open_page) -> Page:
+    return open_page()
+
+
+# --- Helpers for the tests ------------------------------------------------------------------------------------------
+
+
+def field(page: Page, label: str | re.Pattern) -> Locator:
+    """The form control whose label contains `label` (a fieldset's aria-label with the same words is skipped)."""
+    return page.get_by_label(label).and_(page.locator("input, select, textarea"))
+
+
+PASSWORD_LABEL = re.compile(r"^Mot de passe")
+
+
+def choose(page: Page, label: str, checked: bool = True) -> None:
+    """Tick a radio button or a checkbox the way a person does with DSFR's styled controls: on its label (the label
+    covers the real input)."""
+    control = field(page, label)
+    if control.is_checked() != checked:
+        page.locator(f"label[for='{control.get_attribute('id')}']").click()
+    expect(control).to_be_checked(checked=checked)
+
+
+def click(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+
+
+def login(page: Page, nir: str, password: str, *, remember: bool | None = None) -> None:
+    if not (page.url.endswith("/connexion/") and page.get_by_role("button", name="Se connecter").count()):
+        page.goto("/connexion/")
+    field(page, "Numéro de Sécurité sociale").fill(nir)
+    field(page, PASSWORD_LABEL).fill(password)
+    if remember is not None:
+        choose(page, "Se souvenir de moi", remember)
+    click(page, "Se connecter")
+
+
+def logout(page: Page) -> None:
+    click(page, "Se déconnecter")
+    expect(page).to_have_url(re.compile(r"/connexion/$"))
+    expect(page.get_by_text("Vous êtes déconnecté")).to_be_visible()
+
+
+def set_new_password(page: Page, password: str, confirmation: str | None = None) -> None:
+    field(page, "Nouveau mot de passe").fill(password)
+    field(page, "Confirmez le mot de passe").fill(password if confirmation is None else confirmation)
+
+
+def spaced(nir: str) -> str:
+    """A NIR as printed on the carte Vitale: 1 84 05 75 123 456."""
+    return f"{nir[0]} {nir[1:3]} {nir[3:5]} {nir[5:7]} {nir[7:10]} {nir[10:13]}"
+
+
+def field_errors(page: Page) -> Locator:
+    return page.locator(".fr-message--error")
