@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fast test-browser lint format bench demo-data install browser worker clean
+.PHONY: run test test-fast test-browser lint format messages bench demo-data install browser worker clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Update the English catalogue from the code and templates (translate what is new in the .po), then compile it;
+## the .mo is committed. Needs GNU gettext (Debian's `gettext`); the virtualenv's own catalogues are left out.
+messages: install
+	DJANGO_SETTINGS_MODULE=moncompte.settings_test $(BIN)/python manage.py makemessages -l en --ignore=$(VENV) --ignore=var --ignore=tests --ignore=bench
+	DJANGO_SETTINGS_MODULE=moncompte.settings_test $(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var
 
 ## Benchmarks: login throughput vs raw argon2 (P1), import hashing vs raw × cores (P3); report in bench-report.md
 bench: install

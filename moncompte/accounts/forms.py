@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from moncompte.accounts.validators import password_rules_for_client
 from moncompte.identity.nir import NirError, parse_nir
@@ -14,12 +16,14 @@ class NirField(forms.CharField):
     """A NIR as people type it (spaces, dots, 15 characters with the key); cleans to the 13-character value."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Numéro de Sécurité sociale")
-        kwargs.setdefault("help_text", "13 caractères")
+        kwargs.setdefault("label", _("Numéro de Sécurité sociale"))
+        kwargs.setdefault("help_text", _("13 caractères"))
         kwargs.setdefault("max_length", 40)
-        kwargs.setdefault("error_messages", {"required": "Saisissez votre numéro de Sécurité sociale."})
+        kwargs.setdefault("error_messages", {"required": _("Saisissez votre numéro de Sécurité sociale.")})
         super().__init__(**kwargs)
-        self.error_messages["max_length"] = "Ce numéro est trop long : le numéro de Sécurité sociale a 13 caractères."
+        self.error_messages["max_length"] = _(
+            "Ce numéro est trop long : le numéro de Sécurité sociale a 13 caractères."
+        )
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
@@ -40,7 +44,7 @@ class SecretField(forms.CharField):
         kwargs.setdefault("strip", False)
         kwargs.setdefault("max_length", MAX_SECRET_LENGTH)
         super().__init__(**kwargs)
-        self.error_messages["max_length"] = "Ce mot de passe est trop long."
+        self.error_messages["max_length"] = _("Ce mot de passe est trop long.")
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
@@ -51,26 +55,26 @@ class SecretField(forms.CharField):
 class LoginForm(forms.Form):
     identifier = NirField()
     password = SecretField(
-        label="Mot de passe",
-        help_text="8 à 24 caractères",
+        label=_("Mot de passe"),
+        help_text=_("8 à 24 caractères"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Saisissez votre mot de passe."},
+        error_messages={"required": _("Saisissez votre mot de passe.")},
     )
-    remember = forms.BooleanField(label="Se souvenir de moi", required=False)
+    remember = forms.BooleanField(label=_("Se souvenir de moi"), required=False)
 
 
 class NewPasswordForm(forms.Form):
     """A new personal password, checked against AUTH_PASSWORD_VALIDATORS for this person."""
 
     password1 = SecretField(
-        label="Nouveau mot de passe",
+        label=_("Nouveau mot de passe"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Choisissez un mot de passe."},
+        error_messages={"required": _("Choisissez un mot de passe.")},
     )
     password2 = SecretField(
-        label="Confirmez le mot de passe",
+        label=_("Confirmez le mot de passe"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Saisissez une deuxième fois votre mot de passe."},
+        error_messages={"required": _("Saisissez une deuxième fois votre mot de passe.")},
     )
 
     def __init__(self, *args, account, **kwargs):
@@ -88,30 +92,30 @@ class NewPasswordForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("password1") and self.data.get("password2") != self.data.get("password1"):
-            self.add_error("password2", "Les deux mots de passe ne sont pas identiques.")
+            self.add_error("password2", gettext("Les deux mots de passe ne sont pas identiques."))
         return cleaned
 
 
 class ContactForm(forms.Form):
     medium = forms.ChoiceField(
-        label="Comment souhaitez-vous recevoir votre code ?",
-        choices=[(Medium.EMAIL, "Par e-mail"), (Medium.SMS, "Par SMS")],
+        label=_("Comment souhaitez-vous recevoir votre code ?"),
+        choices=[(Medium.EMAIL, _("Par e-mail")), (Medium.SMS, _("Par SMS"))],
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choisissez l'e-mail ou le SMS.",
-            "invalid_choice": "Choisissez l'e-mail ou le SMS.",
+            "required": _("Choisissez l'e-mail ou le SMS."),
+            "invalid_choice": _("Choisissez l'e-mail ou le SMS."),
         },
     )
     email = forms.EmailField(
-        label="Adresse e-mail",
-        help_text="Format attendu : nom@domaine.fr",
+        label=_("Adresse e-mail"),
+        help_text=_("Format attendu : nom@domaine.fr"),
         required=False,
         max_length=254,
-        error_messages={"invalid": "Saisissez une adresse e-mail valide, par exemple nom@domaine.fr."},
+        error_messages={"invalid": _("Saisissez une adresse e-mail valide, par exemple nom@domaine.fr.")},
     )
     mobile = forms.CharField(
-        label="Numéro de téléphone mobile",
-        help_text="Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer",
+        label=_("Numéro de téléphone mobile"),
+        help_text=_("Par exemple 06 12 34 56 78, ou +262 692 12 34 56 outre-mer"),
         required=False,
         max_length=30,
     )
@@ -121,7 +125,7 @@ class ContactForm(forms.Form):
         medium = cleaned.get("medium")
         if medium == Medium.EMAIL:
             if not cleaned.get("email") and "email" not in self.errors:
-                self.add_error("email", "Saisissez votre adresse e-mail.")
+                self.add_error("email", gettext("Saisissez votre adresse e-mail."))
             cleaned["destination"] = cleaned.get("email", "").lower()
         elif medium == Medium.SMS:
             try:
@@ -133,14 +137,14 @@ class ContactForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.RegexField(
-        label="Code reçu",
-        help_text="6 chiffres",
+        label=_("Code reçu"),
+        help_text=_("6 chiffres"),
         regex=r"^\s*[0-9](\s?[0-9]){5}\s*$",  # ASCII digits: any other "digit" could never match the code
         max_length=20,
         error_messages={
-            "required": "Saisissez le code à 6 chiffres que vous avez reçu.",
-            "invalid": "Le code est composé de 6 chiffres.",
-            "max_length": "Le code est composé de 6 chiffres.",
+            "required": _("Saisissez le code à 6 chiffres que vous avez reçu."),
+            "invalid": _("Le code est composé de 6 chiffres."),
+            "max_length": _("Le code est composé de 6 chiffres."),
         },
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -152,16 +156,16 @@ class CodeForm(forms.Form):
 class ResetRequestForm(forms.Form):
     identifier = NirField()
     medium = forms.ChoiceField(
-        label="Où souhaitez-vous recevoir votre code ?",
+        label=_("Où souhaitez-vous recevoir votre code ?"),
         choices=[
-            (Medium.SMS, "Par SMS, sur mon mobile connu de la Caf"),
-            (Medium.EMAIL, "Par e-mail, à mon adresse connue de la Caf"),
+            (Medium.SMS, _("Par SMS, sur mon mobile connu de la Caf")),
+            (Medium.EMAIL, _("Par e-mail, à mon adresse connue de la Caf")),
         ],
         widget=forms.RadioSelect,
         initial=Medium.SMS,
         error_messages={
-            "required": "Choisissez le SMS ou l'e-mail.",
-            "invalid_choice": "Choisissez le SMS ou l'e-mail.",
+            "required": _("Choisissez le SMS ou l'e-mail."),
+            "invalid_choice": _("Choisissez le SMS ou l'e-mail."),
         },
     )
 
@@ -178,14 +182,14 @@ class PasswordChangeForm(NewPasswordForm):
     """Re-authentication first: the current password, then the new one."""
 
     current_password = SecretField(
-        label="Mot de passe actuel",
+        label=_("Mot de passe actuel"),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Saisissez votre mot de passe actuel."},
+        error_messages={"required": _("Saisissez votre mot de passe actuel.")},
     )
     field_order = ["current_password", "password1", "password2"]
 
     def clean_current_password(self):
         current = self.cleaned_data["current_password"]
         if not self.account.check_password(current):
-            raise ValidationError("Votre mot de passe actuel est incorrect.", code="wrong_password")
+            raise ValidationError(gettext("Votre mot de passe actuel est incorrect."), code="wrong_password")
         return current

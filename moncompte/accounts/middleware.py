@@ -7,6 +7,7 @@ from django.contrib.messages.storage import default_storage
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 
 SESSION_AUTH_AT = "_auth_at"
 SESSION_LAST_SEEN = "_last_seen"
@@ -53,7 +54,7 @@ class SessionLifetimeMiddleware:
         own_storage = not hasattr(request, "_messages")
         if own_storage:
             request._messages = default_storage(request)
-        messages.info(request, "Votre session a expiré. Connectez-vous à nouveau.")
+        messages.info(request, _("Votre session a expiré. Connectez-vous à nouveau."))
         response = redirect(settings.LOGIN_URL)
         if own_storage:
             request._messages.update(response)
@@ -64,7 +65,7 @@ class MigrationGateMiddleware:
     """A person who signed in with the case PIN must create a password, then validate a contact, then see the
     onboarding screens, in that order; no other page opens until then."""
 
-    ALWAYS_OPEN = ("accounts:logout",)
+    ALWAYS_OPEN = ("accounts:logout", "set_language")  # the language switch works on every page
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -11,6 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from moncompte.accounts.models import Account
 from moncompte.households.selectors import pin_memberships_for_person
@@ -211,7 +212,7 @@ def password_reset_complete(*, person: Person, code: str, password: str) -> Acco
     """Check the code (raises CodeInvalid), then set the new password. For a person who never migrated, this opens
     the account and completes the migration: the code proved the contact it was sent to."""
     if not password_reset_allowed(person):
-        raise verification.CodeInvalid("Aucun code en cours de validité. Demandez un nouveau code.")
+        raise verification.CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
     candidate = Account.objects.filter(person=person).first() or Account(person=person, login_id=_login_id(person))
     validate_password(password, user=candidate)  # before using up the code: a refused password costs no try
     otp = verification.code_verify(person=person, purpose=Purpose.PASSWORD_RESET, code=code)

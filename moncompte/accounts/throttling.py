@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from moncompte.identity.nir import normalise_nir
 
@@ -48,13 +50,14 @@ class Throttled(Exception):
 
 def retry_message(until: datetime) -> str:
     minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
-    at = formats.time_format(timezone.localtime(until), "H \\h i")
-    delay = "1 minute" if minutes == 1 else f"{minutes} minutes"
-    return (
+    # Translators: the time of day in the lockout message, a format of Django's `date` filter ("14 h 05").
+    at = formats.time_format(timezone.localtime(until), _("H \\h i"))
+    delay = ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}
+    return _(
         "Trop de tentatives de connexion ont échoué. Par sécurité, la connexion est suspendue pour ce numéro "
-        f"depuis cet appareil. Vous pourrez réessayer à {at} (dans {delay}). "
+        "depuis cet appareil. Vous pourrez réessayer à %(at)s (dans %(delay)s). "
         "Si vous avez oublié votre mot de passe, utilisez « Mot de passe oublié ? »."
-    )
+    ) % {"at": at, "delay": delay}
 
 
 def _keys(identifier: str, ip: str | None) -> list[tuple[str, int]]:

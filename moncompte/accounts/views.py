@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -44,6 +46,7 @@ from moncompte.accounts.throttling import (
     lockout_response,
     login_client_ip,
 )
+from moncompte.households.models import Role
 from moncompte.households.selectors import household_of, memberships_for_person
 from moncompte.identity.models import Person
 from moncompte.identity.nir import NirError, parse_nir
@@ -56,10 +59,18 @@ from moncompte.verification.services import CodeError, CodeInvalid, code_active,
 
 REMEMBER_SALT = "moncompte.remember-me"
 RESET_SESSION_KEY = "password_reset"
-LOGIN_FAILED = (
+LOGIN_FAILED = gettext_lazy(
     "Numéro de Sécurité sociale ou mot de passe incorrect. Si vous ne vous êtes jamais connecté avec votre numéro "
     "de Sécurité sociale, saisissez le mot de passe à 8 chiffres de votre dossier."
 )
+#: The role of a household member as the dashboard names it. The same French words as households.models.Role's
+#: labels, which stay plain strings while that app is being reworked; tests/test_i18n.py checks that both agree.
+ROLE_LABELS = {
+    Role.HOLDER: gettext_lazy("Allocataire (responsable de dossier)"),
+    Role.PARTNER: gettext_lazy("Conjoint"),
+    Role.CHILD: gettext_lazy("Enfant"),
+    Role.OTHER: gettext_lazy("Autre personne"),
+}
 #: Pages that say whether a NIR is known must answer in the same time either way.
 RESET_MIN_DURATION = 0.35
 
@@ -162,7 +173,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
-    messages.success(request, "Vous êtes déconnecté. À bientôt !")
+    messages.success(request, _("Vous êtes déconnecté. À bientôt !"))
     return redirect("accounts:login")
 
 
@@ -184,7 +195,9 @@ def migration_password_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="migration")
         update_session_auth_hash(request, request.user)
-        messages.success(request, "Votre mot de passe est créé. Il remplace le mot de passe à 8 chiffres du dossier.")
+        messages.success(
+            request, _("Votre mot de passe est créé. Il remplace le mot de passe à 8 chiffres du dossier.")
+        )
         return redirect("accounts:migration_contact")
     return render(request, "accounts/migration_password.html", {"form": form, "step": 1}, status=_status(form))
 
@@ -226,7 +239,9 @@ def migration_contact_code_view(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:migration_contact")
         try:
             services.contact_send_code(account=request.user, medium=pending.medium, value=pending.destination)
-            messages.success(request, "Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
+            messages.success(
+                request, _("Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
+            )
         except CodeError as error:
             # The code form is unbound here (add_error would fail on it): say why on the page we come back to.
             messages.error(request, error.message)
@@ -237,7 +252,7 @@ def migration_contact_code_view(request: HttpRequest) -> HttpResponse:
         except CodeInvalid as error:
             form.add_error("code", error.message)
         else:
-            messages.success(request, "Vos coordonnées sont validées.")
+            messages.success(request, _("Vos coordonnées sont validées."))
             return redirect("accounts:onboarding")
     context = {
         "form": form,
@@ -279,7 +294,11 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     if person is None:  # an agent's account
         return redirect("admin:index")
     households = [
-        {"membership": membership, "members": household_of(membership)}
+        {
+            "membership": membership,
+            "role": role_label(membership),
+            "members": [{"person": member.person, "role": role_label(member)} for member in household_of(membership)],
+        }
         for membership in memberships_for_person(person)
     ]
     return render(request, "accounts/dashboard.html", {"person": person, "households": households})
@@ -295,10 +314,14 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="change")
         update_session_auth_hash(request, request.user)
         messages.success(
-            request, "Votre mot de passe est modifié. Vos autres sessions ouvertes ont été fermées par sécurité."
+            request, _("Votre mot de passe est modifié. Vos autres sessions ouvertes ont été fermées par sécurité.")
         )
         return redirect("accounts:dashboard")
     return render(request, "accounts/password_change.html", {"form": form}, status=_status(form))
+
+
+def role_label(membership) -> str:
+    return ROLE_LABELS.get(membership.role) or membership.get_role_display()
 
 
 def _posted(request: HttpRequest):
@@ -350,7 +373,8 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         if wait > 0:
             messages.warning(
                 request,
-                f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {math.ceil(wait)} secondes.",
+                _("Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans %(seconds)s secondes.")
+                % {"seconds": math.ceil(wait)},
             )
             return redirect("accounts:password_reset_complete")
         with minimum_duration(RESET_MIN_DURATION):
@@ -358,7 +382,7 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         state.update(started=time.time(), attempts=0)
         request.session[RESET_SESSION_KEY] = state
         messages.info(
-            request, "Si un compte correspond, un nouveau code vient d'être envoyé. L'ancien ne fonctionne plus."
+            request, _("Si un compte correspond, un nouveau code vient d'être envoyé. L'ancien ne fonctionne plus.")
         )
         return redirect("accounts:password_reset_complete")
     if form.is_bound and form.is_valid():
@@ -376,7 +400,7 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         if not form.errors:
             del request.session[RESET_SESSION_KEY]
             _start_session(request, account, via="password_reset")
-            messages.success(request, "Votre nouveau mot de passe est enregistré. Vous êtes connecté.")
+            messages.success(request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
             return redirect("accounts:dashboard")
     context = {"form": form, "medium": state["medium"], "minutes": settings.OTP_LIFETIME // 60}
     return render(request, "accounts/password_reset_complete.html", context, status=_status(form))
@@ -393,10 +417,15 @@ def _unknown_person_code_error(request: HttpRequest, state: dict) -> CodeInvalid
     state["attempts"] = state.get("attempts", 0) + 1
     request.session[RESET_SESSION_KEY] = state
     if time.time() - state["started"] > settings.OTP_LIFETIME:
-        return CodeInvalid("Ce code a expiré. Demandez un nouveau code.")
+        return CodeInvalid(_("Ce code a expiré. Demandez un nouveau code."))
     left = settings.OTP_MAX_ATTEMPTS - state["attempts"]
     if left < 0:
-        return CodeInvalid("Trop d'essais avec ce code. Demandez un nouveau code.")
+        return CodeInvalid(_("Trop d'essais avec ce code. Demandez un nouveau code."))
     if left == 0:
-        return CodeInvalid("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code.")
-    return CodeInvalid(f"Code incorrect. Il vous reste {left} {'essai' if left == 1 else 'essais'}.")
+        return CodeInvalid(_("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code."))
+    return CodeInvalid(
+        ngettext(
+            "Code incorrect. Il vous reste %(left)s essai.", "Code incorrect. Il vous reste %(left)s essais.", left
+        )
+        % {"left": left}
+    )

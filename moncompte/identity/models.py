@@ -1,9 +1,10 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "Masculin"
-    FEMALE = "F", "Féminin"
+    MALE = "M", _("Masculin")
+    FEMALE = "F", _("Féminin")
 
 
 FRANCE = "99100"

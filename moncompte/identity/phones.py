@@ -2,6 +2,7 @@
 in E.164. `0692…` parsed as FR is invalid: it is a Réunion mobile (+262), hence the list of regions tried."""
 
 import phonenumbers
+from django.utils.translation import gettext as _
 
 MOBILE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT")
 _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -14,12 +15,13 @@ class PhoneError(ValueError):
 
 
 def parse_mobile(raw: str) -> str:
-    """Return the E.164 form of a French or overseas mobile number, or raise PhoneError with a French message."""
+    """Return the E.164 form of a French or overseas mobile number, or raise PhoneError with a message for the person
+    (in the active language)."""
     text = (raw or "").strip()
     if not text:
-        raise PhoneError("Saisissez un numéro de téléphone mobile.")
+        raise PhoneError(_("Saisissez un numéro de téléphone mobile."))
     if len(text) > 30:
-        raise PhoneError("Ce numéro de téléphone est trop long.")
+        raise PhoneError(_("Ce numéro de téléphone est trop long."))
     for region in MOBILE_REGIONS:
         try:
             number = phonenumbers.parse(text, region)
@@ -28,12 +30,14 @@ def parse_mobile(raw: str) -> str:
         if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in MOBILE_REGIONS:
             if phonenumbers.number_type(number) not in _MOBILE_TYPES:
                 raise PhoneError(
-                    "Ce numéro n'est pas un numéro de mobile : saisissez un numéro qui peut recevoir des SMS."
+                    _("Ce numéro n'est pas un numéro de mobile : saisissez un numéro qui peut recevoir des SMS.")
                 )
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     raise PhoneError(
-        "Ce numéro de mobile n'est pas valide. Saisissez un numéro de France métropolitaine ou d'outre-mer, "
-        "par exemple 06 12 34 56 78 ou +262 692 12 34 56."
+        _(
+            "Ce numéro de mobile n'est pas valide. Saisissez un numéro de France métropolitaine ou d'outre-mer, "
+            "par exemple 06 12 34 56 78 ou +262 692 12 34 56."
+        )
     )
 
 

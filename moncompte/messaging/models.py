@@ -1,16 +1,17 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Medium(models.TextChoices):
-    EMAIL = "email", "E-mail"
-    SMS = "sms", "SMS"
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
 
 
 class Status(models.TextChoices):
-    PENDING = "pending", "À envoyer"
-    SENT = "sent", "Envoyé"
-    KEPT_LOCALLY = "local", "Gardé dans la boîte d'envoi locale"
-    FAILED = "failed", "Échec"
+    PENDING = "pending", _("À envoyer")
+    SENT = "sent", _("Envoyé")
+    KEPT_LOCALLY = "local", _("Gardé dans la boîte d'envoi locale")
+    FAILED = "failed", _("Échec")
 
 
 class OutboxMessage(models.Model):

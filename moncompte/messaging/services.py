@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from moncompte.logging import redact
 from moncompte.messaging import sms
@@ -23,12 +23,16 @@ def message_queue(
     *, medium: str, to: str, template: str, context: dict[str, Any] | None = None, person_id: int | None = None
 ) -> OutboxMessage:
     """Render `<template>.<medium>.txt` (and `<template>.subject.txt` for e-mail), write an outbox row and send it
-    after the surrounding transaction commits. Templates live in the calling app's `templates/` folder."""
+    after the surrounding transaction commits. Templates live in the calling app's `templates/` folder.
+
+    Messages are written in French whatever language the page was shown in (dates and anything translatable in
+    the context included): the agency writes to people in French."""
     context = dict(context or {}, site_title=settings.SITE_TITLE)
-    body = render_to_string(f"{template}.{medium}.txt", context).strip()
-    subject = ""
-    if medium == Medium.EMAIL:
-        subject = " ".join(render_to_string(f"{template}.subject.txt", context).split())
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(f"{template}.{medium}.txt", context).strip()
+        subject = ""
+        if medium == Medium.EMAIL:
+            subject = " ".join(render_to_string(f"{template}.subject.txt", context).split())
     message = OutboxMessage.objects.create(
         medium=medium, to=to, subject=subject, body=body, template=template, person_id=person_id
     )

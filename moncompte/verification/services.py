@@ -13,6 +13,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from moncompte.identity.models import Person
 from moncompte.journal import services as journal
@@ -21,7 +23,7 @@ from moncompte.verification.models import OneTimeCode
 
 
 class CodeError(Exception):
-    """Carries a French message for the person."""
+    """Carries a message for the person, in the active language (French unless they chose English)."""
 
     def __init__(self, message: str, *, retry_after: int | None = None):
         super().__init__(message)
@@ -49,14 +51,14 @@ def _seed(person: Person, purpose: str, destination: str) -> str:
 def mask_destination(destination: str) -> str:
     """j•••@exemple.fr, +33 6•• •• •• 78: enough for the person to recognise it, not enough to harvest."""
     if "@" in destination:
-        local, _, domain = destination.partition("@")
+        local, _at, domain = destination.partition("@")
         return f"{local[:1]}•••@{domain}"
     return f"{destination[:4]}•• •• •• {destination[-2:]}"
 
 
 def _minutes(seconds: float) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}
 
 
 def _check_send_limits(person: Person, purpose: str, destination: str) -> None:
@@ -66,7 +68,8 @@ def _check_send_limits(person: Person, purpose: str, destination: str) -> None:
         wait = settings.OTP_RESEND_DELAY - (now - last.created_at).total_seconds()
         if wait > 0:
             raise CodeThrottled(
-                f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {math.ceil(wait)} secondes.",
+                _("Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans %(seconds)s secondes.")
+                % {"seconds": math.ceil(wait)},
                 retry_after=math.ceil(wait),
             )
     hour_ago = now - timedelta(hours=1)
@@ -78,8 +81,8 @@ def _check_send_limits(person: Person, purpose: str, destination: str) -> None:
         if len(times) >= settings.OTP_MAX_SENDS_PER_HOUR:
             wait = (times[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - now).total_seconds()
             raise CodeThrottled(
-                "Trop de codes ont été envoyés en une heure. "
-                f"Vous pourrez en demander un nouveau dans {_minutes(wait)}.",
+                _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
+                % {"delay": _minutes(wait)},
                 retry_after=math.ceil(wait),
             )
 
@@ -140,11 +143,11 @@ def code_verify(*, person: Person, purpose: str, code: str) -> OneTimeCode:
         )
         now = timezone.now()
         if otp is None:
-            error = CodeInvalid("Aucun code en cours de validité. Demandez un nouveau code.")
+            error = CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
         elif otp.expires_at <= now:
-            error = CodeInvalid("Ce code a expiré. Demandez un nouveau code.")
+            error = CodeInvalid(_("Ce code a expiré. Demandez un nouveau code."))
         elif otp.attempts >= settings.OTP_MAX_ATTEMPTS:
-            error = CodeInvalid("Trop d'essais avec ce code. Demandez un nouveau code.")
+            error = CodeInvalid(_("Trop d'essais avec ce code. Demandez un nouveau code."))
         else:
             otp.attempts += 1
             candidate = "".join(ch for ch in str(code) if not ch.isspace())[:12]
@@ -156,9 +159,15 @@ def code_verify(*, person: Person, purpose: str, code: str) -> OneTimeCode:
             otp.save(update_fields=["attempts"])
             left = settings.OTP_MAX_ATTEMPTS - otp.attempts
             if left <= 0:
-                error = CodeInvalid("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code.")
+                error = CodeInvalid(_("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code."))
             else:
-                essais = "essai" if left == 1 else "essais"
-                error = CodeInvalid(f"Code incorrect. Il vous reste {left} {essais}.")
+                error = CodeInvalid(
+                    ngettext(
+                        "Code incorrect. Il vous reste %(left)s essai.",
+                        "Code incorrect. Il vous reste %(left)s essais.",
+                        left,
+                    )
+                    % {"left": left}
+                )
             journal.record("code.failed", person_id=person.pk, after={"purpose": purpose, "attempts": otp.attempts})
     raise error
