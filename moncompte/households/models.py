@@ -47,3 +47,7 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} — {self.get_role_display()} ({self.case.case_number})"
+
+
+# The import checkpoint model lives in its own module; importing it here registers it with the households app.
+from moncompte.households.import_models import ImportRun  # noqa: E402, F401
