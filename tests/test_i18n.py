@@ -18,7 +18,6 @@ from django.utils import timezone, translation
 
 from moncompte.accounts import views
 from moncompte.accounts.throttling import retry_message
-from moncompte.households.models import Role
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue
 from tests.conftest import errors
@@ -257,13 +256,6 @@ def test_the_dashboard_names_roles_in_the_reader_s_language(client, migrated):
     text = page_text(client.get("/mon-espace/", HTTP_ACCEPT_LANGUAGE="en"))
     assert f"File no. {migrated.case.case_number}" in text
     assert "Your role: Claimant (holder of the file)" in text
-
-
-def test_the_dashboard_role_labels_repeat_the_households_labels():
-    """households.models.Role keeps plain French labels while that app is reworked; the dashboard's translatable
-    copy must say the same words for every role."""
-    with translation.override("fr"):
-        assert {role: str(label) for role, label in views.ROLE_LABELS.items()} == dict(Role.choices)
 
 
 @pytest.mark.django_db

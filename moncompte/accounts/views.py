@@ -46,7 +46,6 @@ from moncompte.accounts.throttling import (
     lockout_response,
     login_client_ip,
 )
-from moncompte.households.models import Role
 from moncompte.households.selectors import household_of, memberships_for_person
 from moncompte.identity.models import Person
 from moncompte.identity.nir import NirError, parse_nir
@@ -65,12 +64,6 @@ LOGIN_FAILED = gettext_lazy(
 )
 #: The role of a household member as the dashboard names it. The same French words as households.models.Role's
 #: labels, which stay plain strings while that app is being reworked; tests/test_i18n.py checks that both agree.
-ROLE_LABELS = {
-    Role.HOLDER: gettext_lazy("Allocataire (responsable de dossier)"),
-    Role.PARTNER: gettext_lazy("Conjoint"),
-    Role.CHILD: gettext_lazy("Enfant"),
-    Role.OTHER: gettext_lazy("Autre personne"),
-}
 #: Pages that say whether a NIR is known must answer in the same time either way.
 RESET_MIN_DURATION = 0.35
 
@@ -296,8 +289,10 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     households = [
         {
             "membership": membership,
-            "role": role_label(membership),
-            "members": [{"person": member.person, "role": role_label(member)} for member in household_of(membership)],
+            "role": membership.get_role_display(),
+            "members": [
+                {"person": member.person, "role": member.get_role_display()} for member in household_of(membership)
+            ],
         }
         for membership in memberships_for_person(person)
     ]
@@ -318,10 +313,6 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
         )
         return redirect("accounts:dashboard")
     return render(request, "accounts/password_change.html", {"form": form}, status=_status(form))
-
-
-def role_label(membership) -> str:
-    return ROLE_LABELS.get(membership.role) or membership.get_role_display()
 
 
 def _posted(request: HttpRequest):

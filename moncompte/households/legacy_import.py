@@ -7,7 +7,7 @@ Validation comes first and covers the whole file: every row is checked, every er
 "dossier non importé : erreur ligne N"). Messages never repeat a field's value: the file holds NIRs, PINs and
 names, and the report ends up in terminals and logs.
 
-Then the valid cases are written in batches (`DEFAULT_BATCH_SIZE` cases). Each batch is one transaction holding
+Then the valid cases are written in batches (500 cases, fewer in a small file). Each batch is one transaction holding
 its cases, people, memberships, one journal entry per case ("case.imported") and the checkpoint of the run
 (`ImportRun`, keyed by the SHA-256 of the file). A run that was killed is resumed by running the same command on
 the same file again: committed batches are skipped. A finished file is only applied again with `again=True`.
@@ -85,6 +85,11 @@ ROLES = {"allocataire": Role.HOLDER, "conjoint": Role.PARTNER, "enfant": Role.CH
 ROLE_NAMES = {role: name for name, role in ROLES.items()}
 
 DEFAULT_BATCH_SIZE = 500
+#: Without an explicit batch size, a file is cut in at least this many batches (of at least MIN_AUTO_BATCH_SIZE
+#: cases): the pool hashes one batch while the previous one is written, and the last write, which nothing overlaps,
+#: stays short.
+AUTO_BATCHES = 10
+MIN_AUTO_BATCH_SIZE = 20
 #: Batches hashed ahead of the one being written: the pool never waits for the database.
 HASH_LOOKAHEAD = 2
 #: A legacy row is about 150 bytes; anything far longer is a broken line, refused before parsing.
@@ -768,7 +773,7 @@ def import_legacy_file(
     path: str | Path,
     *,
     workers: int | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     again: bool = False,
     progress: Callable[[ImportProgress], None] | None = None,
     on_validated: Callable[[ImportReport], None] | None = None,
@@ -779,11 +784,11 @@ def import_legacy_file(
     Raises LegacyFileError when the file itself is unusable (then nothing is written). Row errors do not raise: they
     are in the report, and the valid cases are imported anyway. `on_validated` gets the report once the file is
     validated (errors, counts, cases already committed by an interrupted run), before the long part starts;
-    `progress` is called after each committed batch.
+    `progress` is called after each committed batch. `batch_size` None: DEFAULT_BATCH_SIZE, or less for a small
+    file (see AUTO_BATCHES).
     """
     path = Path(path)
     workers = max(1, workers or os.cpu_count() or 1)
-    batch_size = max(1, batch_size)
     started = time.monotonic()
     try:
         data = path.read_bytes()
@@ -811,6 +816,9 @@ def import_legacy_file(
         rejected_cases=parsed.rejected_cases,
     )
     total = len(parsed.cases)
+    if batch_size is None:
+        batch_size = min(DEFAULT_BATCH_SIZE, max(MIN_AUTO_BATCH_SIZE, math.ceil(total / AUTO_BATCHES)))
+    batch_size = max(1, batch_size)
     if last_run is not None and last_run.finished_at is None and last_run.total_cases == total:
         run = last_run  # resume: same batches as the interrupted run, whatever batch_size says now
         report.resumed_cases = run.cases_done

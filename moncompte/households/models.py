@@ -1,13 +1,14 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from moncompte.identity.models import Person
 
 
 class Role(models.TextChoices):
-    HOLDER = "holder", "Allocataire (responsable de dossier)"
-    PARTNER = "partner", "Conjoint"
-    CHILD = "child", "Enfant"
-    OTHER = "other", "Autre personne"
+    HOLDER = "holder", _("Allocataire (responsable de dossier)")
+    PARTNER = "partner", _("Conjoint")
+    CHILD = "child", _("Enfant")
+    OTHER = "other", _("Autre personne")
 
 
 #: Roles whose members knew the shared case PIN and may migrate with it.

@@ -1,6 +1,7 @@
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import QuerySet, Value, When
 
-from moncompte.households.models import PIN_ROLES, Membership
+from moncompte.households.models import PIN_ROLES, Membership, Role
 from moncompte.identity.models import Person
 
 
@@ -15,4 +16,11 @@ def pin_memberships_for_person(person: Person) -> QuerySet[Membership]:
 
 def household_of(membership: Membership) -> QuerySet[Membership]:
     """The members of a case, for a person who belongs to it (the access policy of issue 3 refines this)."""
-    return Membership.objects.filter(case_id=membership.case_id).select_related("person").order_by("role", "id")
+    role_order = models.Case(
+        *(When(role=role, then=Value(rank)) for rank, role in enumerate(Role)), output_field=models.IntegerField()
+    )
+    return (
+        Membership.objects.filter(case_id=membership.case_id)
+        .select_related("person")
+        .order_by(role_order, "person__birth_date", "id")
+    )

@@ -58,8 +58,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=DEFAULT_BATCH_SIZE,
-            help=f"Dossiers enregistrés par transaction (défaut : {DEFAULT_BATCH_SIZE}).",
+            default=None,
+            help=f"Dossiers enregistrés par transaction (défaut : {DEFAULT_BATCH_SIZE}, moins pour un petit fichier).",
         )
         parser.add_argument(
             "--again",
@@ -80,11 +80,13 @@ class Command(BaseCommand):
             self.stderr.write(str(exc))
             sys.exit(exc.returncode)
 
-    def handle(self, *args, file: str, workers: int | None, batch_size: int, again: bool, quiet: bool, **options):
+    def handle(
+        self, *args, file: str, workers: int | None, batch_size: int | None, again: bool, quiet: bool, **options
+    ):
         quiet = quiet or options["verbosity"] == 0
         if workers is not None and workers < 1:
             raise CommandError("--workers doit valoir au moins 1.")
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size doit valoir au moins 1.")
 
         def on_validated(report: ImportReport) -> None:
