@@ -1,3 +1,4 @@
+import html
 import re
 
 import pytest
@@ -62,3 +63,9 @@ def errors(response) -> list[str]:
     return re.findall(r'fr-message--error">([^<]*)<', html) + [
         " ".join(p.split()) for p in re.findall(r'id="form-errors">\s*<p>([^<]*)</p>', html)
     ]
+
+
+def page_text(response) -> str:
+    """What a person reads: the page without its tags and scripts, entities decoded, spaces collapsed."""
+    content = re.sub(r"<script.*?</script>", " ", response.content.decode(), flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())

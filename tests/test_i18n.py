@@ -20,7 +20,7 @@ from moncompte.accounts import views
 from moncompte.accounts.throttling import retry_message
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue
-from tests.conftest import errors
+from tests.conftest import errors, page_text
 
 LOGIN = "/connexion/"
 SET_LANGUAGE = "/i18n/setlang/"
@@ -66,11 +66,6 @@ def _back_to_the_default_language():
     the next test of this worker."""
     yield
     translation.deactivate()
-
-
-def page_text(response) -> str:
-    content = re.sub(r"<script.*?</script>", " ", response.content.decode(), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
 
 
 def html_lang(response) -> str:

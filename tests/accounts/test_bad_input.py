@@ -9,12 +9,11 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 
-from moncompte.accounts import views
 from moncompte.accounts.models import Account
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
-from tests.conftest import errors, last_code
+from tests.conftest import errors, last_code, page_text
 from tests.factories import make_nir
 
 LOGIN = "/connexion/"
@@ -32,15 +31,6 @@ NULL_CHARACTER = "Le caractère nul n\u2019est pas autorisé."
 ARABIC_INDIC_NIR = "".join(chr(0x0660 + int(digit)) for digit in "1840575003002")
 FULL_WIDTH_NIR = "".join(chr(0xFF10 + int(digit)) for digit in "1840575003002")
 ARABIC_INDIC_CODE = "".join(chr(0x0660 + int(digit)) for digit in "123456")
-
-
-@pytest.fixture(autouse=True)
-def _no_minimum_duration(monkeypatch):
-    monkeypatch.setattr(views, "RESET_MIN_DURATION", 0)
-
-
-def page_text(response) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 def shown_errors(response) -> list[str]:

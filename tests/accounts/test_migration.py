@@ -15,7 +15,7 @@ from moncompte.households.models import Role
 from moncompte.journal.models import Channel, Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
-from tests.conftest import errors, last_code
+from tests.conftest import errors, last_code, page_text
 from tests.factories import CaseFactory, MembershipFactory, PersonFactory
 
 LOGIN = "/connexion/"
@@ -30,11 +30,6 @@ LOGIN_FAILED = (
     "Numéro de Sécurité sociale ou mot de passe incorrect. Si vous ne vous êtes jamais connecté avec votre numéro "
     "de Sécurité sociale, saisissez le mot de passe à 8 chiffres de votre dossier."
 )
-
-
-def page_text(response) -> str:
-    """What a person reads: the page without its tags, entities decoded, spaces collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 def shown_errors(response) -> list[str]:

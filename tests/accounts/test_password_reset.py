@@ -16,7 +16,7 @@ from moncompte.accounts.models import Account
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
-from tests.conftest import errors, last_code
+from tests.conftest import errors, last_code, page_text
 from tests.factories import make_nir
 
 LOGIN = "/connexion/"
@@ -27,18 +27,6 @@ RESET = "/mot-de-passe-oublie/"
 RESET_CODE = "/mot-de-passe-oublie/code/"
 NEW_PASSWORD = "Cl4rinette-Jaune"
 FORM_HAS_ERRORS = "Le formulaire contient des erreurs : corrigez les champs signalés."
-
-
-@pytest.fixture(autouse=True)
-def _no_minimum_duration(monkeypatch):
-    """The reset pages wait 0.35 s to answer alike for known and unknown NIRs; one test checks it, the rest skip it."""
-    monkeypatch.setattr(views, "RESET_MIN_DURATION", 0)
-
-
-def page_text(response) -> str:
-    """What a person reads: the page without its tags, entities decoded, spaces collapsed."""
-    content = re.sub(r"<script.*?</script>", " ", response.content.decode(), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
 
 
 def notice(response) -> str:

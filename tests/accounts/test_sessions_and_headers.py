@@ -1,7 +1,6 @@
 """Security baseline (issue 2, item 13; DESIGN §7): session rotated at login, idle timeout and absolute lifetime, a
 password change ends the other sessions, logout by POST only, no-store and Vary: Cookie, CSP with nonces."""
 
-import html
 import re
 import time
 
@@ -10,8 +9,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 
-from moncompte.accounts import views
-from tests.conftest import last_code
+from tests.conftest import last_code, page_text
 
 LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"
@@ -19,15 +17,6 @@ DASHBOARD = "/mon-espace/"
 RESET = "/mot-de-passe-oublie/"
 RESET_CODE = "/mot-de-passe-oublie/code/"
 EXPIRED = "Votre session a expiré. Connectez-vous à nouveau."
-
-
-@pytest.fixture(autouse=True)
-def _no_minimum_duration(monkeypatch):
-    monkeypatch.setattr(views, "RESET_MIN_DURATION", 0)
-
-
-def page_text(response) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 def login(client, account, **extra):

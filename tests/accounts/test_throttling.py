@@ -17,7 +17,7 @@ from django.utils import formats, timezone
 from moncompte.accounts import throttling
 from moncompte.accounts.models import Account
 from moncompte.journal.models import Entry
-from tests.conftest import errors
+from tests.conftest import errors, page_text
 from tests.factories import AccountFactory, make_nir
 
 LOGIN = "/connexion/"
@@ -28,10 +28,6 @@ LOGIN_FAILED = (
     "de Sécurité sociale, saisissez le mot de passe à 8 chiffres de votre dossier."
 )
 RETRY = re.compile(r"Vous pourrez réessayer à (\d{2}) h (\d{2}) \(dans (\d+) minutes?\)\.")
-
-
-def page_text(response) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 def login(client, nir, password, ip="192.0.2.1", **extra):

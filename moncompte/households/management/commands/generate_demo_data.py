@@ -428,6 +428,6 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         self.stdout.write(
-            "Première connexion : NIR et mot de passe dossier (allocataire ou conjoint) ; les autres membres de "
-            "15 ans et plus créent leur compte depuis la page de connexion."
+            "Première connexion : NIR et mot de passe dossier (allocataire ou conjoint). Les codes envoyés par "
+            "e-mail ou SMS sont lisibles sur /dev/boite-d-envoi/ (mode développement)."
         )
