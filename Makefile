@@ -61,7 +61,8 @@ bench: install
 	$(BIN)/python bench/run.py --report bench-report.md
 
 demo-data: install
-	$(BIN)/python manage.py generate_demo_data
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py generate_demo_data --import
 
 worker: install
 	$(BIN)/celery -A moncompte worker --loglevel INFO

@@ -66,7 +66,7 @@ def _single_core_rate(pins: list[str]) -> float:
 def _one_round(*, cases: int, workers: int, batch_size: int | None, seed: int) -> dict:
     from django.conf import settings
 
-    from moncompte.households.legacy_import import DEFAULT_BATCH_SIZE, import_legacy_file
+    from moncompte.households.legacy_import import import_legacy_file
     from moncompte.households.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
 
     demo = build_demo_cases(seed=seed, count=cases)
@@ -76,7 +76,7 @@ def _one_round(*, cases: int, workers: int, batch_size: int | None, seed: int) -
 
     raw_wall_before, raw_cpu_before = _raw_hash(pins[:half], workers)
     cpu, started = _cpu_seconds(), time.perf_counter()
-    report = import_legacy_file(path, workers=workers, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+    report = import_legacy_file(path, workers=workers, batch_size=batch_size)
     import_wall, import_cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     if report.errors or report.cases_imported != len(pins):
         raise SystemExit(f"the generated file was not imported in full: {report.errors[:1]}")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from moncompte.households.models import Case, Membership
+from moncompte.households.models import Case, ImportRun, Membership
 
 
 class MembershipInline(admin.TabularInline):
@@ -16,3 +16,17 @@ class CaseAdmin(admin.ModelAdmin):
     exclude = ["pin_hash"]
     readonly_fields = ["pin_changed_at"]
     inlines = [MembershipInline]
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Runs of `manage.py import_legacy`, for operators to follow; written only by the command."""
+
+    list_display = ["file_name", "started_at", "finished_at", "cases_done", "total_cases", "rejected_cases"]
+    readonly_fields = [field.name for field in ImportRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
