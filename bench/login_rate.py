@@ -142,17 +142,17 @@ def cleanup_environment(environment: Environment) -> None:
     shutil.rmtree(environment.tmp, ignore_errors=True)
 
 
-def _manage(environment: Environment, *args: str) -> None:
+def _run_python(environment: Environment, argv: list[str], what: str) -> None:
+    """Run a Python script of the project in the bench environment; stop the bench with its stderr if it fails."""
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=environment.env,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, *argv], cwd=ROOT, env=environment.env, capture_output=True, text=True, check=False
     )
     if completed.returncode:
-        raise SystemExit(f"bench: manage.py {' '.join(args)} failed:\n{completed.stderr[-3000:]}")
+        raise SystemExit(f"bench: {what} failed:\n{completed.stderr[-3000:]}")
+
+
+def _manage(environment: Environment, *args: str) -> None:
+    _run_python(environment, [str(ROOT / "manage.py"), *args], f"manage.py {' '.join(args)}")
 
 
 def seed_accounts(count: int) -> dict:
@@ -229,16 +229,9 @@ def seed_accounts(count: int) -> dict:
 
 def _seed(environment: Environment, count: int) -> dict:
     out = environment.tmp / "seed.json"
-    completed = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--seed", str(count), "--seed-output", str(out)],
-        cwd=ROOT,
-        env=environment.env,
-        capture_output=True,
-        text=True,
-        check=False,
+    _run_python(
+        environment, [str(Path(__file__).resolve()), "--seed", str(count), "--seed-output", str(out)], "seeding"
     )
-    if completed.returncode:
-        raise SystemExit(f"bench: seeding failed:\n{completed.stderr[-3000:]}")
     return json.loads(out.read_text())
 
 
