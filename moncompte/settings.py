@@ -161,6 +161,12 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)  # seconds
 SESSION_ABSOLUTE_LIFETIME = env.int("SESSION_ABSOLUTE_LIFETIME", default=12 * 60 * 60)  # seconds
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+#: Changing contacts, the password or a delegation asks for the password again if it was last typed longer ago.
+REAUTH_MAX_AGE = env.int("REAUTH_MAX_AGE", default=5 * 60)  # seconds
+
+# --- Households ------------------------------------------------------------------------------------------------------
+MEMBER_ACCOUNT_MIN_AGE = 15  # seed: "tous les membres de plus de 15 ans"
+INVITATION_LIFETIME_HOURS = env.int("INVITATION_LIFETIME_HOURS", default=72)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

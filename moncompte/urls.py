@@ -11,6 +11,9 @@ admin.site.site_title = "Mon Compte"
 urlpatterns = [
     path("", lambda request: redirect("accounts:dashboard" if request.user.is_authenticated else "accounts:login")),
     path("", include("moncompte.accounts.urls")),
+    path("", include("moncompte.accounts.signup_urls")),
+    path("", include("moncompte.accounts.profile_urls")),
+    path("", include("moncompte.households.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's language switch
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -9,8 +9,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
-SESSION_AUTH_AT = "_auth_at"
-SESSION_LAST_SEEN = "_last_seen"
+from moncompte.web import SESSION_AUTH_AT, SESSION_LAST_SEEN
 
 
 class NoStoreMiddleware:

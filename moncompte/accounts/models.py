@@ -59,3 +59,46 @@ class Account(AbstractBaseUser, PermissionsMixin):
     @property
     def migration_done(self) -> bool:
         return self.has_usable_password() and self.has_validated_contact and self.onboarded_at is not None
+
+
+class SessionRecord(models.Model):
+    """One signed-in session, as the person sees it in "Mes sessions". `session_ref` is the journal's fingerprint
+    of the session key, never the key itself. A session whose record is ended is signed out at its next request
+    (`SessionLifetimeMiddleware`), whatever the session store."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="session_records")
+    session_ref = models.CharField(max_length=16, db_index=True)
+    via = models.CharField("moyen", max_length=16, blank=True)
+    user_agent = models.CharField("appareil", max_length=256, blank=True)
+    ip_address = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    created_at = models.DateTimeField("ouverte le", auto_now_add=True)
+    last_seen_at = models.DateTimeField("dernière activité")
+    ended_at = models.DateTimeField("fermée le", null=True, blank=True)
+    end_reason = models.CharField("raison de la fermeture", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "session"
+        indexes = [models.Index(fields=["account", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"Session du {self.created_at:%d/%m/%Y %H:%M}"
+
+
+class SecurityReport(models.Model):
+    """ "Ce n'était pas moi": the person disowned an event of their security history or a notice. The security
+    team handles it in the admin."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="security_reports")
+    entry_id = models.BigIntegerField("entrée du journal signalée", null=True, blank=True)
+    kind = models.CharField("type d'évènement", max_length=64, blank=True)
+    source = models.CharField("signalé depuis", max_length=16)
+    created_at = models.DateTimeField("signalé le", auto_now_add=True)
+    handled_at = models.DateTimeField("traité le", null=True, blank=True)
+    note = models.TextField("note de l'équipe sécurité", blank=True)
+
+    class Meta:
+        verbose_name = "signalement de sécurité"
+        verbose_name_plural = "signalements de sécurité"
+
+    def __str__(self) -> str:
+        return f"Signalement du {self.created_at:%d/%m/%Y %H:%M}"

@@ -20,7 +20,8 @@ from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import Medium
-from moncompte.messaging.services import message_queue
+from moncompte.messaging.services import person_notify
+from moncompte.messaging.services import register_contact_resolver as message_register_contact_resolver
 from moncompte.verification import services as verification
 from moncompte.verification.models import Purpose
 
@@ -59,17 +60,26 @@ def _undo_account_created(entry: Entry) -> None:
     Account.objects.filter(pk=entry.after.get("account")).delete()
 
 
+@message_register_contact_resolver
+def validated_contacts(person_id: int) -> dict[str, str]:
+    """The contacts a person proved by a one-time code: where notices about their account go."""
+    account = (
+        Account.objects.filter(person_id=person_id)
+        .only("email", "email_verified_at", "mobile", "mobile_verified_at")
+        .first()
+    )
+    contacts = {}
+    if account is not None and account.email_verified_at:
+        contacts[Medium.EMAIL] = account.email
+    if account is not None and account.mobile_verified_at:
+        contacts[Medium.SMS] = account.mobile
+    return contacts
+
+
 def _notify(account: Account, template: str, context: dict | None = None) -> None:
     """Tell the person, on every validated contact, that a security change happened on their account."""
     context = {"person": account.person, "when": timezone.localtime(), **(context or {})}
-    if account.email_verified_at:
-        message_queue(
-            medium=Medium.EMAIL, to=account.email, template=template, context=context, person_id=account.person_id
-        )
-    if account.mobile_verified_at:
-        message_queue(
-            medium=Medium.SMS, to=account.mobile, template=template, context=context, person_id=account.person_id
-        )
+    person_notify(person_id=account.person_id, template=template, context=context)
 
 
 @transaction.atomic
@@ -157,6 +167,12 @@ def onboarding_complete(*, account: Account) -> Account:
 @transaction.atomic
 def login_succeeded(*, account: Account, via: str) -> None:
     journal.record("login.succeeded", person_id=account.person_id, after={"via": via})
+
+
+@transaction.atomic
+def reauth_failed(*, account: Account) -> None:
+    """A wrong password typed to confirm a security change, in a signed-in session (shown in the security history)."""
+    journal.record("reauth.failed", person_id=account.person_id)
 
 
 @transaction.atomic

@@ -16,4 +16,5 @@ urlpatterns = [
     path("premiere-connexion/bienvenue/", views.onboarding_view, name="onboarding"),
     path("mon-espace/", views.dashboard_view, name="dashboard"),
     path("mon-espace/mot-de-passe/", views.password_change_view, name="password_change"),
+    path("mon-espace/confirmer-mot-de-passe/", views.reauth_view, name="reauth"),
 ]

@@ -3,10 +3,8 @@ change state (and journal it), selectors read."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,10 +31,10 @@ from moncompte.accounts.forms import (
     LoginForm,
     NewPasswordForm,
     PasswordChangeForm,
+    ReauthForm,
     ResetCompleteForm,
     ResetRequestForm,
 )
-from moncompte.accounts.middleware import SESSION_AUTH_AT, SESSION_LAST_SEEN
 from moncompte.accounts.models import Account
 from moncompte.accounts.throttling import (
     Throttled,
@@ -46,7 +44,7 @@ from moncompte.accounts.throttling import (
     lockout_response,
     login_client_ip,
 )
-from moncompte.households.selectors import household_of, memberships_for_person
+from moncompte.households import policy
 from moncompte.identity.models import Person
 from moncompte.identity.nir import NirError, parse_nir
 from moncompte.identity.phones import format_mobile
@@ -55,6 +53,15 @@ from moncompte.journal import context as journal_context
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
+from moncompte.web import (
+    SESSION_AUTH_AT,
+    SESSION_LAST_SEEN,
+    form_status,
+    mark_authenticated,
+    minimum_duration,
+    posted,
+    recently_authenticated,
+)
 
 REMEMBER_SALT = "moncompte.remember-me"
 RESET_SESSION_KEY = "password_reset"
@@ -66,15 +73,6 @@ LOGIN_FAILED = gettext_lazy(
 #: labels, which stay plain strings while that app is being reworked; tests/test_i18n.py checks that both agree.
 #: Pages that say whether a NIR is known must answer in the same time either way.
 RESET_MIN_DURATION = 0.35
-
-
-@contextlib.contextmanager
-def minimum_duration(seconds: float) -> Iterator[None]:
-    started = time.monotonic()
-    yield
-    remaining = seconds - (time.monotonic() - started)
-    if remaining > 0:
-        time.sleep(remaining)
 
 
 def _remembered_nir(request: HttpRequest) -> str:
@@ -117,7 +115,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect(settings.LOGIN_REDIRECT_URL)
     remembered = _remembered_nir(request)
     form = LoginForm(
-        _posted(request),
+        posted(request),
         initial={"identifier": format_nir(remembered) if remembered else "", "remember": bool(remembered)},
     )
     if request.method == "POST" and form.is_valid():
@@ -184,7 +182,7 @@ def provisional_id_view(request: HttpRequest) -> HttpResponse:
 def migration_password_view(request: HttpRequest) -> HttpResponse:
     if not request.user.needs_password:
         return redirect("accounts:dashboard")
-    form = NewPasswordForm(_posted(request), account=request.user)
+    form = NewPasswordForm(posted(request), account=request.user)
     if request.method == "POST" and form.is_valid():
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="migration")
         update_session_auth_hash(request, request.user)
@@ -192,7 +190,7 @@ def migration_password_view(request: HttpRequest) -> HttpResponse:
             request, _("Votre mot de passe est créé. Il remplace le mot de passe à 8 chiffres du dossier.")
         )
         return redirect("accounts:migration_contact")
-    return render(request, "accounts/migration_password.html", {"form": form, "step": 1}, status=_status(form))
+    return render(request, "accounts/migration_password.html", {"form": form, "step": 1}, status=form_status(form))
 
 
 @login_required
@@ -205,7 +203,7 @@ def migration_contact_view(request: HttpRequest) -> HttpResponse:
     initial = {"medium": Medium.SMS if person.mobile_on_file else Medium.EMAIL, "email": person.email_on_file}
     if person.mobile_on_file:
         initial["mobile"] = format_mobile(person.mobile_on_file)
-    form = ContactForm(_posted(request), initial=initial)
+    form = ContactForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_send_code(
@@ -215,7 +213,7 @@ def migration_contact_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             return redirect("accounts:migration_contact_code")
-    return render(request, "accounts/migration_contact.html", {"form": form, "step": 2}, status=_status(form))
+    return render(request, "accounts/migration_contact.html", {"form": form, "step": 2}, status=form_status(form))
 
 
 @login_required
@@ -254,7 +252,7 @@ def migration_contact_code_view(request: HttpRequest) -> HttpResponse:
         "medium": pending.medium if pending else "",
         "minutes": settings.OTP_LIFETIME // 60,
     }
-    return render(request, "accounts/migration_contact_code.html", context, status=_status(form))
+    return render(request, "accounts/migration_contact_code.html", context, status=form_status(form))
 
 
 ONBOARDING_STEPS = 3
@@ -291,10 +289,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "membership": membership,
             "role": membership.get_role_display(),
             "members": [
-                {"person": member.person, "role": member.get_role_display()} for member in household_of(membership)
+                {"person": member.person, "role": member.get_role_display()}
+                for member in policy.members_visible(person, membership.case)
             ],
+            "limits": policy.limits(person, membership.case),
         }
-        for membership in memberships_for_person(person)
+        for membership in policy.memberships_of(person)
     ]
     return render(request, "accounts/dashboard.html", {"person": person, "households": households})
 
@@ -304,7 +304,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_change_view(request: HttpRequest) -> HttpResponse:
     """Change the personal password; every other session of the account ends (Django's session hash)."""
-    form = PasswordChangeForm(_posted(request), account=request.user)
+    form = PasswordChangeForm(posted(request), account=request.user)
     if request.method == "POST" and form.is_valid():
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="change")
         update_session_auth_hash(request, request.user)
@@ -312,17 +312,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             request, _("Votre mot de passe est modifié. Vos autres sessions ouvertes ont été fermées par sécurité.")
         )
         return redirect("accounts:dashboard")
-    return render(request, "accounts/password_change.html", {"form": form}, status=_status(form))
-
-
-def _posted(request: HttpRequest):
-    """The data of a POST, even an empty one (an empty QueryDict is falsy: `request.POST or None` would show the
-    form unbound, without saying that the fields are required)."""
-    return request.POST if request.method == "POST" else None
-
-
-def _status(form) -> int:
-    return 400 if form.is_bound and form.errors else 200
+    return render(request, "accounts/password_change.html", {"form": form}, status=form_status(form))
 
 
 # --- Forgotten password ------------------------------------------------------------------------------------------
@@ -330,7 +320,7 @@ def _status(form) -> int:
 
 @require_http_methods(["GET", "POST"])
 def password_reset_request_view(request: HttpRequest) -> HttpResponse:
-    form = ResetRequestForm(_posted(request))
+    form = ResetRequestForm(posted(request))
     if request.method == "POST" and form.is_valid():
         with minimum_duration(RESET_MIN_DURATION):
             person = person_get_by_nir(form.cleaned_data["identifier"])
@@ -342,7 +332,7 @@ def password_reset_request_view(request: HttpRequest) -> HttpResponse:
             "attempts": 0,
         }
         return redirect("accounts:password_reset_complete")
-    return render(request, "accounts/password_reset_request.html", {"form": form}, status=_status(form))
+    return render(request, "accounts/password_reset_request.html", {"form": form}, status=form_status(form))
 
 
 @sensitive_post_parameters("password1", "password2", "code")
@@ -394,7 +384,37 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
             return redirect("accounts:dashboard")
     context = {"form": form, "medium": state["medium"], "minutes": settings.OTP_LIFETIME // 60}
-    return render(request, "accounts/password_reset_complete.html", context, status=_status(form))
+    return render(request, "accounts/password_reset_complete.html", context, status=form_status(form))
+
+
+REAUTH_MAX_FAILURES = 5
+
+
+@sensitive_post_parameters("password")
+@login_required
+@require_http_methods(["GET", "POST"])
+def reauth_view(request: HttpRequest) -> HttpResponse:
+    """Confirm the password before a security change, then go back to the page that asked (a path on this site).
+    Five wrong passwords in a row end the session: whoever holds it does not know the password."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
+        next_url = reverse("accounts:dashboard")
+    if request.method == "GET" and recently_authenticated(request):
+        return redirect(next_url)
+    form = ReauthForm(posted(request), account=request.user)
+    if request.method == "POST":
+        if form.is_valid():
+            request.session.pop("_reauth_failures", None)
+            mark_authenticated(request)
+            return redirect(next_url)
+        failures = request.session.get("_reauth_failures", 0) + 1
+        request.session["_reauth_failures"] = failures
+        services.reauth_failed(account=request.user)
+        if failures >= REAUTH_MAX_FAILURES:
+            auth_logout(request)
+            messages.error(request, _("Trop d'essais de mot de passe : par sécurité, vous avez été déconnecté."))
+            return redirect("accounts:login")
+    return render(request, "accounts/reauth.html", {"form": form, "next": next_url}, status=form_status(form))
 
 
 def _reset_code_pending(person: Person) -> bool:

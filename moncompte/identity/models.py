@@ -64,3 +64,32 @@ class Person(models.Model):
     def age_on(self, day) -> int:
         years = day.year - self.birth_date.year
         return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
+
+
+class CorrectionRequest(models.Model):
+    """ "Signaler une erreur": a person says part of their data is wrong; an agent checks and corrects it."""
+
+    class Topic(models.TextChoices):
+        NAME = "name", _("Nom ou prénoms")
+        BIRTH = "birth", _("Date ou lieu de naissance")
+        NIR = "nir", _("Numéro de Sécurité sociale")
+        HOUSEHOLD = "household", _("Composition du foyer")
+        OTHER = "other", _("Autre")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("À traiter")
+        DONE = "done", _("Traitée")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="correction_requests")
+    topic = models.CharField("sujet", max_length=9, choices=Topic.choices)
+    message = models.TextField("description")
+    status = models.CharField("état", max_length=4, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField("signalée le", auto_now_add=True)
+    handled_at = models.DateTimeField("traitée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "signalement d'erreur"
+        verbose_name_plural = "signalements d'erreur"
+
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()} — {self.person}"

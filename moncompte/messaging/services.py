@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,26 @@ from moncompte.messaging.models import Medium, OutboxMessage, Status
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+
+#: Where a person can be told things: {medium: address}. The accounts app knows the validated contacts and
+#: registers the resolver (messaging knows no other app).
+ContactResolver = Callable[[int], Mapping[str, str]]
+_contact_resolver: ContactResolver = lambda person_id: {}  # noqa: E731
+
+
+def register_contact_resolver(resolver: ContactResolver) -> ContactResolver:
+    global _contact_resolver
+    _contact_resolver = resolver
+    return resolver
+
+
+def person_notify(*, person_id: int, template: str, context: dict[str, Any] | None = None) -> list[OutboxMessage]:
+    """Tell a person something on every contact they validated (e-mail and SMS), inside the caller's transaction.
+    A person with no validated contact gets nothing: a contact on file proves nothing, and may be stale."""
+    return [
+        message_queue(medium=medium, to=to, template=template, context=context, person_id=person_id)
+        for medium, to in _contact_resolver(person_id).items()
+    ]
 
 
 def message_queue(

@@ -1,0 +1,218 @@
+"""The access policy: what each member of a household may see and do (DESIGN §3). Every page, endpoint and
+command that reads a case or a person's data goes through this module with the signed-in person.
+
+| capability                  | holder | partner with delegation | partner without | child / other 15+ |
+|-----------------------------|--------|-------------------------|-----------------|-------------------|
+| VIEW_OWN_DATA, CHANGE_OWN   | yes    | yes                     | yes             | yes               |
+| DECLARE_SEPARATION          | yes    | yes                     | yes             | no                |
+| VIEW_CASE                   | yes    | yes                     | own data only   | own data only     |
+| START_REQUEST               | yes    | yes                     | own only        | no                |
+| ANSWER_AGENCY, DESK_INFO    | yes    | yes                     | no              | no                |
+| MANAGE_DELEGATION, INVITE,  | yes    | no                      | no              | no                |
+| APPROVE_SIGNUP              |        |                         |                 |                   |
+
+"Own data only" means: the person sees their own identity, contacts and role, and the case number; not the other
+members, not the case's payments or letters. The pages say so, and say whom to ask (`limits`).
+
+Objects are fetched through the scoped querysets below (`case_get`, `members_visible`…), never by a bare id:
+a case the person does not belong to does not exist for them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from enum import StrEnum
+
+import rules
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from moncompte.households.models import Case, Delegation, Membership, Role
+from moncompte.households.selectors import household_of
+from moncompte.identity.models import Person
+
+
+class Capability(StrEnum):
+    VIEW_OWN_DATA = "households.view_own_data"
+    DECLARE_SEPARATION = "households.declare_separation"
+    VIEW_CASE = "households.view_case"
+    START_REQUEST = "households.start_request"
+    ANSWER_AGENCY = "households.answer_agency"
+    DESK_INFO = "households.desk_info"
+    MANAGE_DELEGATION = "households.manage_delegation"
+    INVITE_MEMBER = "households.invite_member"
+    APPROVE_SIGNUP = "households.approve_signup"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's place in one case: their membership and whether they hold the delegation."""
+
+    membership: Membership
+    delegated: bool
+
+    @property
+    def role(self) -> str:
+        return self.membership.role
+
+    @property
+    def acts_for_household(self) -> bool:
+        return self.role == Role.HOLDER or (self.role == Role.PARTNER and self.delegated)
+
+
+def _person(who) -> Person | None:
+    """Accept a Person or a signed-in account (anything with `.person`); anonymous or agent → None."""
+    if isinstance(who, Person):
+        return who
+    return getattr(who, "person", None) if getattr(who, "is_authenticated", False) else None
+
+
+def standing(who, case: Case) -> Standing | None:
+    """The person's standing in the case, or None if they are not a member. Cached on the person object for the
+    request (a page asks several questions about the same case)."""
+    person = _person(who)
+    if person is None or case is None:
+        return None
+    cache = person.__dict__.setdefault("_standing_cache", {})
+    if case.pk not in cache:
+        membership = Membership.objects.filter(case=case, person=person).select_related("case").first()
+        delegated = bool(
+            membership
+            and membership.role == Role.PARTNER
+            and Delegation.objects.filter(case=case, partner=person, revoked_at__isnull=True).exists()
+        )
+        cache[case.pk] = Standing(membership, delegated) if membership else None
+    return cache[case.pk]
+
+
+def forget(who) -> None:
+    """Drop the cached standings (after a delegation or membership change in the same request)."""
+    person = _person(who)
+    if person is not None:
+        person.__dict__.pop("_standing_cache", None)
+
+
+# --- Predicates (rules) ----------------------------------------------------------------------------------------------
+
+
+@rules.predicate
+def is_member(who, case) -> bool:
+    return standing(who, case) is not None
+
+
+@rules.predicate
+def is_holder(who, case) -> bool:
+    s = standing(who, case)
+    return s is not None and s.role == Role.HOLDER
+
+
+@rules.predicate
+def is_partner(who, case) -> bool:
+    s = standing(who, case)
+    return s is not None and s.role == Role.PARTNER
+
+
+@rules.predicate
+def is_delegated_partner(who, case) -> bool:
+    s = standing(who, case)
+    return s is not None and s.role == Role.PARTNER and s.delegated
+
+
+acts_for_household = is_holder | is_delegated_partner
+
+RULES = rules.RuleSet()
+RULES.add_rule(Capability.VIEW_OWN_DATA, is_member)
+RULES.add_rule(Capability.DECLARE_SEPARATION, is_holder | is_partner)
+RULES.add_rule(Capability.VIEW_CASE, acts_for_household)
+RULES.add_rule(Capability.START_REQUEST, acts_for_household)
+RULES.add_rule(Capability.ANSWER_AGENCY, acts_for_household)
+RULES.add_rule(Capability.DESK_INFO, acts_for_household)
+RULES.add_rule(Capability.MANAGE_DELEGATION, is_holder)
+RULES.add_rule(Capability.INVITE_MEMBER, is_holder)
+RULES.add_rule(Capability.APPROVE_SIGNUP, is_holder)
+
+
+def can(who, capability: Capability, case: Case) -> bool:
+    return RULES.test_rule(capability, who, case)
+
+
+# --- Scoped querysets ------------------------------------------------------------------------------------------------
+
+
+def cases_of(who) -> QuerySet[Case]:
+    """The cases the person belongs to; nothing for anyone else."""
+    person = _person(who)
+    if person is None:
+        return Case.objects.none()
+    return Case.objects.filter(memberships__person=person).order_by("case_number")
+
+
+def case_get(who, case_number: str) -> Case:
+    """A case of the person, by number; raises Case.DoesNotExist for any other (the view answers 404)."""
+    return cases_of(who).get(case_number=str(case_number))
+
+
+def memberships_of(who) -> QuerySet[Membership]:
+    person = _person(who)
+    if person is None:
+        return Membership.objects.none()
+    return Membership.objects.filter(person=person).select_related("case").order_by("case__case_number")
+
+
+def members_visible(who, case: Case) -> QuerySet[Membership]:
+    """The members of the case this person may see: everyone when they act for the household, else themselves."""
+    s = standing(who, case)
+    if s is None:
+        return Membership.objects.none()
+    if can(who, Capability.VIEW_CASE, case):
+        return household_of(s.membership)
+    return household_of(s.membership).filter(person=s.membership.person)
+
+
+def member_get(who, case: Case, person_id, capability: Capability) -> Membership:
+    """Another member of the case, for an action the person may take on the household (invite, approve…).
+    Raises Membership.DoesNotExist when the capability is missing or the id is not a member of this case."""
+    if not can(who, capability, case):
+        raise Membership.DoesNotExist
+    return household_of(standing(who, case).membership).get(person_id=person_id)
+
+
+def may_have_account(person: Person, on: datetime.date | None = None) -> bool:
+    """Every member aged 15 or more on the day may have their own account (seed)."""
+    return person.age_on(on or timezone.localdate()) >= settings.MEMBER_ACCOUNT_MIN_AGE
+
+
+# --- What the page tells a person with limited access --------------------------------------------------------------
+
+
+def limits(who, case: Case) -> list[str]:
+    """What this person cannot do on the case and why, in French, to show on the page instead of hiding it."""
+    s = standing(who, case)
+    if s is None or s.acts_for_household:
+        return []
+    if s.role == Role.PARTNER:
+        return [
+            _(
+                "Vous voyez vos propres informations, mais pas celles des autres membres du foyer, ni les paiements "
+                "et courriers du dossier : l'allocataire ne vous a pas donné de délégation."
+            ),
+            _(
+                "Sans délégation, vous ne pouvez pas répondre aux demandes de la caisse pour le dossier, ni obtenir "
+                "d'informations sur le dossier à l'accueil ou par téléphone. Vos démarches se limitent à celles "
+                "qui vous concernent personnellement."
+            ),
+            _("Pour obtenir la délégation, demandez à l'allocataire de vous l'accorder depuis son espace."),
+        ]
+    return [
+        _(
+            "Vous voyez vos propres informations. Les informations des autres membres du foyer, les paiements et "
+            "les courriers du dossier sont réservés à l'allocataire (et à son conjoint s'il a une délégation)."
+        ),
+        _(
+            "Les demandes de prestation du foyer et les réponses à la caisse sont faites par l'allocataire ou son "
+            "conjoint."
+        ),
+    ]

@@ -1,0 +1,64 @@
+"""Small helpers shared by the views of every app: form handling, response timing and re-authentication.
+
+Not a domain app: it holds no state and sits above the apps, so any app's views may use it."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+#: When the password was last typed in this session (login or re-authentication), as a Unix time.
+SESSION_AUTH_AT = "_auth_at"
+SESSION_LAST_SEEN = "_last_seen"
+
+
+def posted(request: HttpRequest):
+    """The data of a POST, even an empty one (an empty QueryDict is falsy: `request.POST or None` would show the
+    form unbound, without saying that the fields are required)."""
+    return request.POST if request.method == "POST" else None
+
+
+def form_status(form) -> int:
+    """400 for a form sent back with errors, so tests and tools see a refusal; 200 otherwise."""
+    return 400 if form.is_bound and form.errors else 200
+
+
+@contextlib.contextmanager
+def minimum_duration(seconds: float) -> Iterator[None]:
+    """Pages that could tell whether a NIR is known answer in the same time either way."""
+    started = time.monotonic()
+    yield
+    remaining = seconds - (time.monotonic() - started)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    typed_at = request.session.get(SESSION_AUTH_AT)
+    return typed_at is not None and time.time() - typed_at <= settings.REAUTH_MAX_AGE
+
+
+def mark_authenticated(request: HttpRequest) -> None:
+    """The person just typed their password (login or re-authentication)."""
+    request.session[SESSION_AUTH_AT] = time.time()
+
+
+def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """DESIGN §7: changing contacts, password or delegation needs a recent password entry. Older than
+    REAUTH_MAX_AGE, the person confirms their password first and comes back here (GET)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and not recently_authenticated(request):
+            return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': request.path})}")
+        return view(request, *args, **kwargs)
+
+    return wrapper

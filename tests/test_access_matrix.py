@@ -1,0 +1,322 @@
+"""The access matrix (DESIGN §3, issue 3): every URL of the site by every role, by own and foreign objects, over a few
+hundred generated households. Each response must have the expected status and must not show the data of anyone
+the viewer may not see: people of other households always, and the other members of their own household when the
+policy limits them to their own data.
+
+A URL added to the site without a line in ROUTES fails `test_every_url_of_the_site_is_in_the_matrix`: a new view
+cannot skip the matrix. A view that forgets the policy (fetching by a bare id) fails its row here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from moncompte.accounts.models import Account
+from moncompte.households.models import Case, Delegation, DelegationOrigin, Membership, Role
+from moncompte.identity.models import Person
+from tests.factories import make_nir
+
+HOUSEHOLDS = 200
+PASSWORD = "Tr0mbone-Vert"
+
+# Viewer roles. An "outsider" is the holder of another household; "foreign" targets are another household's objects.
+HOLDER, DELEGATED, PARTNER, CHILD, OTHER, ANONYMOUS = "holder", "delegated", "partner", "child", "other", "anonymous"
+MEMBER_ROLES = (HOLDER, DELEGATED, PARTNER, CHILD, OTHER)
+ACTS_FOR_HOUSEHOLD = (HOLDER, DELEGATED)
+
+
+# --- The generated world ---------------------------------------------------------------------------------------------
+
+
+def _word(n: int, prefix: str) -> str:
+    """A name that appears nowhere else on any page: a prefix and letters only (no digits to collide with)."""
+    letters = ""
+    n += 26**3
+    while n:
+        n, r = divmod(n, 26)
+        letters = string.ascii_lowercase[r] + letters
+    return prefix + letters
+
+
+@dataclass
+class Household:
+    index: int
+    case: Case
+    people: dict[str, Person] = field(default_factory=dict)  # holder, partner, child, other, young
+    accounts: dict[str, Account] = field(default_factory=dict)
+    delegated: bool = False
+
+    def tokens(self, person: Person) -> set[str]:
+        return {person.birth_name, person.given_names, person.email_on_file, person.nir}
+
+    def all_tokens(self) -> set[str]:
+        return set().union(*(self.tokens(p) for p in self.people.values())) | {self.case.case_number}
+
+
+@dataclass
+class World:
+    households: list[Household]
+
+    def with_partner(self, delegated: bool) -> list[Household]:
+        return [h for h in self.households if "partner" in h.people and h.delegated == delegated]
+
+    def with_other(self) -> list[Household]:
+        return [h for h in self.households if "other" in h.people]
+
+
+def build_world(count: int = HOUSEHOLDS) -> World:
+    """`count` households, in bulk: holder; a partner in 4 of 5 (with delegation in every other one); a child of 16;
+    another adult in 1 of 3; a child of 10 (too young for an account). Everyone aged 15+ has a migrated account."""
+    today = timezone.localdate()
+    password_hash = make_password(PASSWORD)
+    now = timezone.now()
+    people, cases, plan = [], [], []
+    seq = 0
+    for i in range(count):
+        case = Case(case_number=f"{7_300_000 + i:07d}", pin_hash="")
+        cases.append(case)
+        roles = ["holder", "child", "young"]
+        if i % 5:
+            roles.append("partner")
+        if i % 3 == 0:
+            roles.append("other")
+        for slot in roles:
+            seq += 1
+            age = {"child": 16, "young": 10}.get(slot, 40)
+            person = Person(
+                nir=make_nir(sex="1" if slot != "partner" else "2", year=(today.year - age) % 100, seq=500_000 + seq),
+                birth_name=_word(seq, "Nomz"),
+                given_names=_word(seq, "Prenomz"),
+                birth_date=today.replace(year=today.year - age, month=1, day=1),
+                sex="M" if slot != "partner" else "F",
+                birthplace="75056",
+                email_on_file=f"{_word(seq, 'mel')}@exemple.fr",
+            )
+            people.append(person)
+            plan.append((i, slot, person))
+    Person.objects.bulk_create(people)
+    Case.objects.bulk_create(cases)
+    cases = {c.case_number: c for c in Case.objects.filter(case_number__in=[c.case_number for c in cases])}
+    people_by_nir = {p.nir: p for p in Person.objects.filter(nir__in=[p.nir for p in people])}
+    households = [Household(i, cases[f"{7_300_000 + i:07d}"]) for i in range(count)]
+    memberships, accounts = [], []
+    role_of = {"holder": Role.HOLDER, "partner": Role.PARTNER, "child": Role.CHILD, "young": Role.CHILD}
+    for i, slot, person in plan:
+        person = people_by_nir[person.nir]
+        household = households[i]
+        household.people[slot] = person
+        memberships.append(Membership(case=household.case, person=person, role=role_of.get(slot, Role.OTHER)))
+        if slot != "young":
+            accounts.append(
+                Account(
+                    login_id=person.nir,
+                    person=person,
+                    password=password_hash,
+                    email=person.email_on_file,
+                    email_verified_at=now,
+                    password_changed_at=now,
+                    onboarded_at=now,
+                )
+            )
+    Membership.objects.bulk_create(memberships)
+    Account.objects.bulk_create(accounts)
+    by_person = {a.person_id: a for a in Account.objects.filter(person__in=people_by_nir.values())}
+    delegations = []
+    for household in households:
+        household.accounts = {slot: by_person[p.pk] for slot, p in household.people.items() if p.pk in by_person}
+        if "partner" in household.people and household.index % 2 == 0:
+            household.delegated = True
+            delegations.append(
+                Delegation(
+                    case=household.case,
+                    partner=household.people["partner"],
+                    origin=DelegationOrigin.HOLDER,
+                    granted_by=household.people["holder"],
+                )
+            )
+    Delegation.objects.bulk_create(delegations)
+    return World(households)
+
+
+# --- Routes ----------------------------------------------------------------------------------------------------------
+
+OK, REDIRECT, FORBIDDEN, NOT_FOUND, GONE, NOT_ALLOWED = 200, 302, 403, 404, 410, 405
+
+Kwargs = Callable[[Household], dict]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to reach one URL name, and what each viewer must get.
+
+    `own`: expected GET status per viewer role on their own household's object (or the only object, for URLs without
+    one). `foreign`: what a member gets for another household's object (None: the URL takes no object).
+    `anonymous`: expected status signed out. `post`: also POST an empty form; it must not answer 500 and must change
+    nothing the viewer may not change (the status is checked the same way, with `post_own`)."""
+
+    kwargs: Kwargs | None = None
+    own: dict[str, int] | int = OK
+    foreign: int | None = None
+    anonymous: int = REDIRECT
+    post_own: dict[str, int] | int | None = None
+    post_foreign: int | None = None
+    # Roles whose response may show the rest of their own household (the policy lets them see it).
+    sees_household: tuple[str, ...] = ACTS_FOR_HOUSEHOLD
+
+    def expected(self, table, role: str) -> int:
+        return table if isinstance(table, int) else table.get(role, table.get("*", OK))
+
+
+def case_kwargs(household: Household) -> dict:
+    return {"case_number": household.case.case_number}
+
+
+ROUTES: dict[str, Route] = {
+    # Public pages: the same for everyone; a signed-in person is sent on to their space.
+    "accounts:login": Route(own=REDIRECT, anonymous=OK, post_own=REDIRECT),
+    "accounts:logout": Route(own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=REDIRECT),
+    "accounts:provisional_id": Route(anonymous=OK),
+    "accounts:password_reset": Route(anonymous=OK, post_own=400),
+    "accounts:password_reset_complete": Route(own=REDIRECT, anonymous=REDIRECT),
+    # First login: a migrated account is sent on to the dashboard.
+    "accounts:migration_password": Route(own=REDIRECT),
+    "accounts:migration_contact": Route(own=REDIRECT),
+    "accounts:migration_contact_code": Route(own=REDIRECT),
+    "accounts:onboarding": Route(own=OK),
+    # The personal space.
+    "accounts:dashboard": Route(own=OK),
+    "accounts:password_change": Route(own=OK, post_own=400),
+    "accounts:reauth": Route(own=REDIRECT, post_own=400),  # the password was just typed: straight back
+}
+
+#: URL names checked elsewhere: the admin (staff only, tests/households/test_admin.py and below), the language
+#: switch (tests/test_i18n.py).
+NOT_IN_MATRIX = {"set_language"}
+
+
+def site_url_names() -> set[str]:
+    names = set()
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                walk(pattern.url_patterns, f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}{pattern.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return names - NOT_IN_MATRIX
+
+
+def test_every_url_of_the_site_is_in_the_matrix():
+    missing = site_url_names() - set(ROUTES)
+    assert not missing, f"URLs without a line in the access matrix: {sorted(missing)}"
+    assert not set(ROUTES) - site_url_names(), "lines of the matrix for URLs that no longer exist"
+
+
+# --- The walk --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+def viewers(world: World) -> list[tuple[str, Household]]:
+    """One household per role, spread over the world (a different household for each URL, see `pick`)."""
+    return [
+        (HOLDER, world.households),
+        (DELEGATED, world.with_partner(delegated=True)),
+        (PARTNER, world.with_partner(delegated=False)),
+        (CHILD, world.households),
+        (OTHER, world.with_other()),
+    ]
+
+
+def _slot(role: str) -> str:
+    return {DELEGATED: "partner"}.get(role, role)
+
+
+def forbidden_tokens(world: World, role: str, household: Household, route: Route) -> set[str]:
+    """What this viewer must never read: every other household, and their own household's other members unless
+    the policy lets them see the household."""
+    tokens: set[str] = set()
+    for other in world.households:
+        if other is not household:
+            tokens |= other.all_tokens()
+    if role not in route.sees_household:
+        me = household.people[_slot(role)]
+        for person in household.people.values():
+            if person.pk != me.pk:
+                tokens |= household.tokens(person)
+    return tokens
+
+
+WORDS = re.compile(r"[\w.+@-]+")
+
+
+def leaks(response, tokens: set[str]) -> set[str]:
+    body = response.content.decode(errors="replace")
+    found = set(WORDS.findall(body)) & tokens
+    # Words are split on punctuation that may stick to a token: check the longer tokens as substrings too.
+    return found | {t for t in tokens if "@" in t and t in body}
+
+
+def _check(client, method, url, expected, tokens, label, failures):
+    response = client.post(url, {}) if method == "post" else client.get(url)
+    if response.status_code != expected:
+        failures.append(f"{label}: {method.upper()} {url} → {response.status_code}, expected {expected}")
+    if response.status_code >= 500:
+        return
+    leaked = leaks(response, tokens)
+    if leaked:
+        failures.append(f"{label}: {method.upper()} {url} shows data it must not: {sorted(leaked)[:5]}")
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_each_url_answers_each_role_as_the_policy_says_and_leaks_nothing(name, world, client):
+    route = ROUTES[name]
+    failures: list[str] = []
+    pick = sorted(ROUTES).index(name)
+    everyone_else = set().union(*(h.all_tokens() for h in world.households))
+
+    def url_for(household: Household) -> str:
+        return reverse(name, kwargs=route.kwargs(household) if route.kwargs else None)
+
+    # Signed out: no personal data at all.
+    target = world.households[pick % len(world.households)]
+    _check(client, "get", url_for(target), route.anonymous, everyone_else, "anonymous", failures)
+
+    for role, candidates in viewers(world):
+        household = candidates[pick % len(candidates)]
+        foreign = world.households[(household.index + 1 + pick) % len(world.households)]
+        client.force_login(household.accounts[_slot(role)], backend="moncompte.accounts.authentication.NirBackend")
+        tokens = forbidden_tokens(world, role, household, route)
+        _check(client, "get", url_for(household), route.expected(route.own, role), tokens, role, failures)
+        if route.post_own is not None:
+            _check(client, "post", url_for(household), route.expected(route.post_own, role), tokens, role, failures)
+        if route.foreign is not None:
+            _check(client, "get", url_for(foreign), route.foreign, tokens, f"{role} (foreign)", failures)
+            if route.post_foreign is not None:
+                _check(client, "post", url_for(foreign), route.post_foreign, tokens, f"{role} (foreign)", failures)
+        client.logout()
+    assert not failures, "\n".join(failures)
+
+
+def test_the_world_has_every_kind_of_member(world):
+    assert len(world.households) >= 200
+    assert world.with_partner(delegated=True) and world.with_partner(delegated=False) and world.with_other()
+    assert Membership.objects.count() == sum(len(h.people) for h in world.households)
+    young = world.households[0].people["young"]
+    assert young.age_on(datetime.date.today()) < 15 and not Account.objects.filter(person=young).exists()
