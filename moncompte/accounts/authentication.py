@@ -44,6 +44,11 @@ def check_credentials(nir_value: str, secret: str) -> Credentials:
     if account is not None and account.has_usable_password():
         ok = account.check_password(secret)  # upgrades an old-parameter hash on success
         return Credentials(account if ok and account.is_active else None, AUTH_VIA_PASSWORD, person.pk)
+    if account is not None and account.password_changed_at is not None:
+        # Had a personal password, now unusable ("Ce n'était pas moi", an undone change): only "Mot de passe
+        # oublié ?" reopens the account. The case PIN, known to the whole household, never does again.
+        _spend_one_hash(secret)
+        return Credentials(None, person_id=person.pk)
     memberships = list(pin_memberships_for_person(person)) if secret.isdigit() and len(secret) == 8 else []
     if not memberships:
         _spend_one_hash(secret)

@@ -368,6 +368,23 @@ def test_once_migrated_the_pin_no_longer_opens_the_web_account_but_the_password_
 
 
 @pytest.mark.django_db
+def test_once_a_personal_password_was_withdrawn_the_pin_does_not_reopen_the_account(client, household):
+    """After "Ce n'était pas moi" or an undone password change, the password is unusable: the case PIN, known to the
+    whole household, must not reopen the account; only the forgotten-password code does."""
+    migrate(client, household.holder, household.case.pin, "paul@exemple.fr")
+    client.post(LOGOUT)
+    account = account_of(household.holder)
+    account.set_unusable_password()
+    account.save(update_fields=["password"])
+
+    response = login(client, household.holder, household.case.pin)
+
+    assert response.status_code == 400
+    assert shown_errors(response) == [LOGIN_FAILED]
+    assert not account_of(household.holder).has_usable_password()
+
+
+@pytest.mark.django_db
 def test_a_partner_who_never_migrated_still_uses_the_pin_after_the_holder_migrated(client, household):
     migrate(client, household.holder, household.case.pin, "paul@exemple.fr")
     client.post(LOGOUT)
