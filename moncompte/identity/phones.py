@@ -1,10 +1,14 @@
 """Mobile numbers of metropolitan France and overseas (Réunion, Guadeloupe, Martinique, Guyane, Mayotte), stored
-in E.164. `0692…` parsed as FR is invalid: it is a Réunion mobile (+262), hence the list of regions tried."""
+in E.164. `0692…` parsed as FR is invalid: it is a Réunion mobile (+262), hence the list of regions tried.
+
++269 numbers are accepted too when typed with their prefix (issue 3 lists them): Mayotte's numbers moved to +262 639
+in 2007, but many households of Mayotte keep a +269 (Comoros) mobile, and an SMS reaches it."""
 
 import phonenumbers
 from django.utils.translation import gettext as _
 
-MOBILE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT")
+MOBILE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT")  # tried, in this order, for a number typed without prefix
+ACCEPTED_REGIONS = (*MOBILE_REGIONS, "KM")
 _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
@@ -27,7 +31,7 @@ def parse_mobile(raw: str) -> str:
             number = phonenumbers.parse(text, region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in MOBILE_REGIONS:
+        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in ACCEPTED_REGIONS:
             if phonenumbers.number_type(number) not in _MOBILE_TYPES:
                 raise PhoneError(
                     _("Ce numéro n'est pas un numéro de mobile : saisissez un numéro qui peut recevoir des SMS.")
