@@ -17,6 +17,8 @@ from django.utils.http import urlencode
 
 #: When the password was last typed in this session (login or re-authentication), as a Unix time.
 SESSION_AUTH_AT = "_auth_at"
+#: When the session was opened (the absolute lifetime counts from here; a re-authentication does not extend it).
+SESSION_STARTED_AT = "_started_at"
 SESSION_LAST_SEEN = "_last_seen"
 
 

@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
         if entry.msgid in pairs:
             entry.msgstr = pairs[entry.msgid]
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None
             if "fuzzy" in entry.flags:
                 entry.flags.remove("fuzzy")
     catalogue.save()

@@ -86,3 +86,46 @@ class AccountFactory(factory.django.DjangoModelFactory):
         account = super()._create(model_class, *args, **kwargs)
         account.raw_password = raw_password
         return account
+
+
+_family_names = iter(range(26**3, 26**4))
+
+
+def _unique_names() -> dict:
+    """Names no other person of the test shares, letters only (a page check for a name then means that person)."""
+    n, letters = next(_family_names), ""
+    while n:
+        n, r = divmod(n, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[r] + letters
+    return {"birth_name": f"Nom{letters}", "given_names": f"Prenom{letters}"}
+
+
+def family(*, partner: bool = True, delegated: bool = False, children: int = 1, partner_account: bool = True):
+    """A household for the household pages (delegation, separation): a migrated holder, a partner (migrated unless
+    `partner_account=False`, with the delegation if `delegated`), `children` children of 16 without an account.
+    Everyone's names are unique. Returns a namespace: case, holder, partner, children (people), holder_account,
+    partner_account."""
+    from types import SimpleNamespace
+
+    from moncompte.households.models import Delegation, DelegationOrigin
+
+    case = CaseFactory(address="3 rue des Lilas\n75011 Paris")
+    holder_account = AccountFactory(person=PersonFactory(**_unique_names()))
+    MembershipFactory(case=case, person=holder_account.person, role=Role.HOLDER)
+    result = SimpleNamespace(
+        case=case, holder=holder_account.person, holder_account=holder_account, partner=None, partner_account=None
+    )
+    if partner:
+        result.partner = PersonFactory(sex="F", **_unique_names())
+        if partner_account:
+            result.partner_account = AccountFactory(person=result.partner)
+        MembershipFactory(case=case, person=result.partner, role=Role.PARTNER)
+        if delegated:
+            Delegation.objects.create(
+                case=case, partner=result.partner, origin=DelegationOrigin.HOLDER, granted_by=result.holder
+            )
+    result.children = [
+        MembershipFactory(case=case, role=Role.CHILD, person=PersonFactory(child=True, **_unique_names())).person
+        for _ in range(children)
+    ]
+    return result

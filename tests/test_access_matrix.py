@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
-from moncompte.households.models import Case, Delegation, DelegationOrigin, Membership, Role
+from moncompte.households.models import Case, Delegation, DelegationOrigin, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
 from tests.factories import make_nir
 
@@ -54,6 +54,7 @@ class Household:
     people: dict[str, Person] = field(default_factory=dict)  # holder, partner, child, other, young
     accounts: dict[str, Account] = field(default_factory=dict)
     delegated: bool = False
+    signup_request: SignupRequest | None = None  # a pending request of the child of 16, for the holder to decide
 
     def tokens(self, person: Person) -> set[str]:
         return {person.birth_name, person.given_names, person.email_on_file, person.nir}
@@ -144,6 +145,14 @@ def build_world(count: int = HOUSEHOLDS) -> World:
                 )
             )
     Delegation.objects.bulk_create(delegations)
+    SignupRequest.objects.bulk_create(
+        SignupRequest(
+            case=h.case, person=h.people["child"], medium="email", destination=h.people["child"].email_on_file
+        )
+        for h in households
+    )
+    for household, request in zip(households, SignupRequest.objects.order_by("case__case_number"), strict=True):
+        household.signup_request = request
     return World(households)
 
 
@@ -169,6 +178,9 @@ class Route:
     anonymous: int = REDIRECT
     post_own: dict[str, int] | int | None = None
     post_foreign: int | None = None
+    # For URLs naming a case and an object in it: the viewer's case with another household's object. Whoever may
+    # act on their case gets 404 (no such object for them); whoever may not gets the same refusal as for their own.
+    mixed: Callable[[Household, Household], dict] | None = None
     # Roles whose response may show the rest of their own household (the policy lets them see it).
     sees_household: tuple[str, ...] = ACTS_FOR_HOUSEHOLD
 
@@ -196,6 +208,56 @@ ROUTES: dict[str, Route] = {
     "accounts:dashboard": Route(own=OK),
     "accounts:password_change": Route(own=OK, post_own=400),
     "accounts:reauth": Route(own=REDIRECT, post_own=400),  # the password was just typed: straight back
+    # Account creation by members, invitations (a made-up token: real links are walked in test_invitation.py).
+    "signup:start": Route(own=REDIRECT, anonymous=OK, post_own=REDIRECT),
+    "signup:contact": Route(own=REDIRECT, anonymous=REDIRECT),
+    "signup:code": Route(own=REDIRECT, anonymous=REDIRECT),
+    "signup:pending": Route(own=OK, anonymous=OK),  # a fixed explanation, nothing personal
+    "signup:invitation": Route(kwargs=lambda h: {"token": "x" * 43}, own=NOT_FOUND, anonymous=NOT_FOUND),
+    "signup:invite": Route(
+        kwargs=lambda h: {"case_number": h.case.case_number, "person_id": h.people["young"].pk},
+        mixed=lambda own, other: {"case_number": own.case.case_number, "person_id": other.people["young"].pk},
+        own={HOLDER: OK, "*": FORBIDDEN},
+        foreign=NOT_FOUND,
+        post_own={HOLDER: 400, "*": FORBIDDEN},
+        post_foreign=NOT_FOUND,
+    ),
+    "signup:request_decide": Route(
+        kwargs=lambda h: {"case_number": h.case.case_number, "request_id": h.signup_request.pk},
+        mixed=lambda own, other: {"case_number": own.case.case_number, "request_id": other.signup_request.pk},
+        own={HOLDER: OK, "*": FORBIDDEN},
+        foreign=NOT_FOUND,
+        post_own={HOLDER: 400, "*": FORBIDDEN},
+        post_foreign=NOT_FOUND,
+    ),
+    # Mes informations, contacts, security history and sessions: only ever the person's own data.
+    "profile:info": Route(own=OK, sees_household=()),
+    "profile:correction": Route(own=OK, post_own=400, sees_household=()),
+    "profile:download": Route(kwargs=lambda h: {"fmt": "json"}, own=OK, sees_household=()),
+    "profile:contact_change": Route(kwargs=lambda h: {"medium": "email"}, own=OK, post_own=400, sees_household=()),
+    "profile:contact_code": Route(own=REDIRECT, post_own=REDIRECT),
+    "profile:not_me": Route(kwargs=lambda h: {"token": "x" * 40}, own=400, anonymous=400, post_own=400),
+    "profile:security": Route(own=OK, sees_household=()),
+    "profile:security_report": Route(own=NOT_ALLOWED, post_own=NOT_FOUND),
+    "profile:sessions": Route(own=OK, sees_household=()),
+    "profile:sessions_end": Route(own=NOT_ALLOWED, post_own=NOT_FOUND),
+    # The household space.
+    "households:home": Route(own=OK),
+    "households:case": Route(kwargs=case_kwargs, own=OK, foreign=NOT_FOUND, post_own=NOT_ALLOWED),
+    "households:delegation": Route(
+        kwargs=case_kwargs,
+        own=OK,
+        foreign=NOT_FOUND,
+        post_own={HOLDER: 400, "*": FORBIDDEN},
+        post_foreign=NOT_FOUND,
+    ),
+    "households:separation": Route(
+        kwargs=case_kwargs,
+        own={CHILD: FORBIDDEN, OTHER: FORBIDDEN, "*": OK},
+        foreign=NOT_FOUND,
+        post_own={CHILD: FORBIDDEN, OTHER: FORBIDDEN, "*": 400},
+        post_foreign=NOT_FOUND,
+    ),
 }
 
 #: URL names checked elsewhere: the admin (staff only, tests/households/test_admin.py and below), the language
@@ -275,6 +337,8 @@ def leaks(response, tokens: set[str]) -> set[str]:
 
 def _check(client, method, url, expected, tokens, label, failures):
     response = client.post(url, {}) if method == "post" else client.get(url)
+    # What the viewer typed in the address (a foreign case number) may come back to them: it is not a leak.
+    tokens = {token for token in tokens if token not in url}
     if response.status_code != expected:
         failures.append(f"{label}: {method.upper()} {url} → {response.status_code}, expected {expected}")
     if response.status_code >= 500:
@@ -310,6 +374,12 @@ def test_each_url_answers_each_role_as_the_policy_says_and_leaks_nothing(name, w
             _check(client, "get", url_for(foreign), route.foreign, tokens, f"{role} (foreign)", failures)
             if route.post_foreign is not None:
                 _check(client, "post", url_for(foreign), route.post_foreign, tokens, f"{role} (foreign)", failures)
+        if route.mixed is not None:
+            mixed_url = reverse(name, kwargs=route.mixed(household, foreign))
+            own_status = route.expected(route.own, role)
+            expected = NOT_FOUND if own_status in (OK, 400) else own_status
+            for method in ("get", "post"):
+                _check(client, method, mixed_url, expected, tokens, f"{role} (own case, foreign object)", failures)
         client.logout()
     assert not failures, "\n".join(failures)
 

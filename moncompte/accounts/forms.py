@@ -120,12 +120,14 @@ class ContactForm(forms.Form):
         max_length=30,
     )
 
+    missing_email = _("Saisissez votre adresse e-mail.")
+
     def clean(self):
         cleaned = super().clean()
         medium = cleaned.get("medium")
         if medium == Medium.EMAIL:
             if not cleaned.get("email") and "email" not in self.errors:
-                self.add_error("email", gettext("Saisissez votre adresse e-mail."))
+                self.add_error("email", str(self.missing_email))
             cleaned["destination"] = cleaned.get("email", "").lower()
         elif medium == Medium.SMS:
             try:
@@ -196,7 +198,7 @@ class PasswordChangeForm(NewPasswordForm):
 
 
 class ReauthForm(forms.Form):
-    """"Confirmez votre mot de passe" before a security change (DESIGN §7)."""
+    """Asks for the password again ("Confirmez votre mot de passe") before a security change (DESIGN §7)."""
 
     password = SecretField(
         label=_("Mot de passe"),

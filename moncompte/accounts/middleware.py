@@ -9,7 +9,10 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
-from moncompte.web import SESSION_AUTH_AT, SESSION_LAST_SEEN
+from moncompte.accounts import profile_services
+from moncompte.accounts.models import SessionRecord
+from moncompte.journal.middleware import client_ip
+from moncompte.web import SESSION_AUTH_AT, SESSION_LAST_SEEN, SESSION_STARTED_AT
 
 
 class NoStoreMiddleware:
@@ -29,7 +32,9 @@ class NoStoreMiddleware:
 
 
 class SessionLifetimeMiddleware:
-    """Idle timeout (SESSION_IDLE_TIMEOUT) and absolute lifetime (SESSION_ABSOLUTE_LIFETIME), checked server-side."""
+    """Idle timeout (SESSION_IDLE_TIMEOUT) and absolute lifetime (SESSION_ABSOLUTE_LIFETIME), checked server-side;
+    and the session's record in "Mes sessions": a session whose record was ended elsewhere ("sign out this
+    session", "Ce n'était pas moi") is signed out at its next request, whatever the session store."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -37,23 +42,51 @@ class SessionLifetimeMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated:
             now = time.time()
-            started = request.session.get(SESSION_AUTH_AT, now)
+            started = request.session.get(SESSION_STARTED_AT, now)
             last_seen = request.session.get(SESSION_LAST_SEEN, now)
+            record_id = request.session.get(profile_services.SESSION_RECORD_KEY)
             if now - last_seen > settings.SESSION_IDLE_TIMEOUT or now - started > settings.SESSION_ABSOLUTE_LIFETIME:
+                profile_services.session_record_end(
+                    account=request.user, record_id=record_id, reason=profile_services.EndReason.EXPIRED
+                )
                 logout(request)
                 return self.expired(request)
+            if not self.record_is_open(request, record_id):
+                logout(request)
+                return self.expired(request, _("Cette session a été fermée. Connectez-vous à nouveau."))
             request.session[SESSION_LAST_SEEN] = now
+            request.session.setdefault(SESSION_STARTED_AT, now)
             request.session.setdefault(SESSION_AUTH_AT, now)
         return self.get_response(request)
 
     @staticmethod
-    def expired(request):
+    def record_is_open(request, record_id) -> bool:
+        if record_id is None:
+            # A session opened without `_start_session` (the admin's login, a test's force_login, a session from
+            # before the records existed): it gets its record now, so it can be listed and signed out.
+            record = profile_services.session_record_open(
+                account=request.user,
+                session_key=request.session.session_key,
+                via=request.session.get("auth_via", ""),
+                user_agent=request.headers.get("User-Agent", ""),
+                ip_address=client_ip(request),
+            )
+            request.session[profile_services.SESSION_RECORD_KEY] = record.pk
+            return True
+        record = SessionRecord.objects.filter(pk=record_id, account=request.user).first()
+        if record is None or record.ended_at is not None:
+            return False
+        profile_services.session_record_touch(record=record, session_key=request.session.session_key)
+        return True
+
+    @staticmethod
+    def expired(request, message=None):
         # This middleware runs before MessageMiddleware, whose storage does not exist yet and whose response phase
         # will not run for this early return: create the storage here and store the message on the response.
         own_storage = not hasattr(request, "_messages")
         if own_storage:
             request._messages = default_storage(request)
-        messages.info(request, _("Votre session a expiré. Connectez-vous à nouveau."))
+        messages.info(request, message or _("Votre session a expiré. Connectez-vous à nouveau."))
         response = redirect(settings.LOGIN_URL)
         if own_storage:
             request._messages.update(response)

@@ -85,7 +85,7 @@ class SessionRecord(models.Model):
 
 
 class SecurityReport(models.Model):
-    """ "Ce n'était pas moi": the person disowned an event of their security history or a notice. The security
+    """« Ce n'était pas moi »: the person disowned an event of their security history or a notice. The security
     team handles it in the admin."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="security_reports")

@@ -48,10 +48,24 @@ def account_open(*, person: Person, via: str, case_number: str = "") -> Account:
     return account
 
 
+@transaction.atomic
 def account_open_with_case_pin(*, person: Person, case_number: str) -> Account:
     """First web login of a holder or partner with the case PIN: the account exists from now on, without a password
-    until the person creates one (MigrationGateMiddleware lets them do nothing else)."""
-    return account_open(person=person, via="case_pin", case_number=case_number)
+    until the person creates one (MigrationGateMiddleware lets them do nothing else).
+
+    A partner who knew the shared PIN already acted for the household: they start with the delegation, and the holder
+    is told and may revoke it (households decides whether the case allows it)."""
+    from moncompte.households.models import Case
+    from moncompte.households.services import delegation_grant_from_case_pin
+
+    is_new = not Account.objects.filter(person=person).exists()
+    account = account_open(person=person, via="case_pin", case_number=case_number)
+    if is_new:
+        case = Case.objects.filter(case_number=case_number).first()
+        if case is not None:
+            with journal_context.acting(actor_account_id=journal_context.current().actor_account_id or account.pk):
+                delegation_grant_from_case_pin(case=case, partner=person)
+    return account
 
 
 @journal.register_undo("account.created")
@@ -95,6 +109,13 @@ def password_set(*, account: Account, password: str, reason: str) -> Account:
     account.save(update_fields=["password", "password_changed_at"])
     journal.record(
         "password.created" if first else "password.changed", person_id=account.person_id, after={"reason": reason}
+    )
+    # "Mes sessions" shows the other sessions as ended too; the current one is known by the journal's fingerprint.
+    # (Imported here: profile_services builds on this module.)
+    from moncompte.accounts.profile_services import EndReason, session_records_end_others
+
+    session_records_end_others(
+        account=account, keep_session_ref=journal_context.current().session_ref, reason=EndReason.PASSWORD_CHANGED
     )
     if not first:
         _notify(account, "accounts/notices/password_changed")

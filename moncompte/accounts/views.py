@@ -56,6 +56,7 @@ from moncompte.verification.services import CodeError, CodeInvalid, code_active,
 from moncompte.web import (
     SESSION_AUTH_AT,
     SESSION_LAST_SEEN,
+    SESSION_STARTED_AT,
     form_status,
     mark_authenticated,
     minimum_duration,
@@ -99,9 +100,22 @@ def _start_session(request: HttpRequest, account: Account, *, via: str) -> None:
     one commit instead of four (each commit waits for the disk; see docs/benchmarks.md)."""
     auth_login(request, account, backend="moncompte.accounts.authentication.NirBackend")
     now = time.time()
+    request.session[SESSION_STARTED_AT] = now
     request.session[SESSION_AUTH_AT] = now
     request.session[SESSION_LAST_SEEN] = now
     request.session["auth_via"] = via
+    # The session as "Mes sessions" lists it; its id in the session lets SessionLifetimeMiddleware find it.
+    from moncompte.accounts import profile_services
+    from moncompte.journal.middleware import client_ip
+
+    record = profile_services.session_record_open(
+        account=account,
+        session_key=request.session.session_key,
+        via=via,
+        user_agent=request.headers.get("User-Agent", ""),
+        ip_address=client_ip(request),
+    )
+    request.session[profile_services.SESSION_RECORD_KEY] = record.pk
     with journal_context.acting(
         actor_account_id=account.pk, session_ref=journal_context.session_ref(request.session.session_key)
     ):
@@ -163,6 +177,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    from moncompte.accounts import profile_services
+
+    if request.user.is_authenticated:
+        profile_services.session_record_end(
+            account=request.user,
+            record_id=request.session.get(profile_services.SESSION_RECORD_KEY),
+            reason=profile_services.EndReason.LOGOUT,
+        )
     auth_logout(request)
     messages.success(request, _("Vous êtes déconnecté. À bientôt !"))
     return redirect("accounts:login")

@@ -1,6 +1,20 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.html import format_html_join
 
-from moncompte.households.models import Case, ImportRun, Membership
+from moncompte.households.models import (
+    Case,
+    Delegation,
+    ImportRun,
+    Invitation,
+    Membership,
+    SeparationRequest,
+    SignupRequest,
+)
+from moncompte.households.separation import SeparationError, separation_process
+from moncompte.identity.models import Person
+from moncompte.journal import services as journal
+from moncompte.journal.admin import ReadOnlyAdmin
+from moncompte.journal.models import Entry
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,3 +44,119 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Delegation)
+class DelegationAdmin(ReadOnlyAdmin):
+    list_display = ["case", "partner", "origin", "granted_at", "revoked_at"]
+    list_filter = ["origin"]
+    search_fields = ["case__case_number"]
+    list_select_related = ["case", "partner"]
+    fields = ["case", "partner", "origin", "granted_by", "granted_at", "revoked_by", "revoked_at"]
+    readonly_fields = fields
+
+
+@admin.register(SignupRequest)
+class SignupRequestAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "case", "person", "status", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["case__case_number"]
+    list_select_related = ["case", "person"]
+    fields = ["case", "person", "medium", "status", "created_at", "decided_by", "decided_at"]
+    readonly_fields = fields
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "case", "person", "origin", "medium", "expires_at", "used_at", "revoked_at"]
+    list_filter = ["origin", "medium"]
+    search_fields = ["case__case_number"]
+    list_select_related = ["case", "person"]
+    # Never the token's hash; the destination stays in the database, for the support team.
+    fields = ["case", "person", "origin", "created_by", "medium", "created_at", "expires_at", "used_at", "revoked_at"]
+    readonly_fields = fields
+
+
+@admin.register(SeparationRequest)
+class SeparationRequestAdmin(ReadOnlyAdmin):
+    """Agents process a declared separation with the action "Traiter la séparation" (through the service, which
+    creates the new case, moves the members, ends the delegation, journals and notifies), and may undo it."""
+
+    list_display = ["created_at", "case", "leaving", "separation_date", "status", "new_case", "processed_at"]
+    list_filter = ["status"]
+    search_fields = ["case__case_number"]
+    ordering = ["status", "-created_at"]
+    list_select_related = ["case", "leaving", "new_case"]
+    fields = [
+        "case",
+        "declared_by",
+        "created_at",
+        "separation_date",
+        "leaving",
+        "new_address",
+        "children_residence",
+        "status",
+        "processed_at",
+        "new_case",
+    ]
+    readonly_fields = fields
+    actions = ["process", "undo_processing"]
+
+    @admin.display(description="résidence des enfants")
+    def children_residence(self, obj: SeparationRequest):
+        if not obj.children:
+            return "—"
+        people = Person.objects.in_bulk([int(pk) for pk in obj.children])
+        labels = dict(SeparationRequest.ChildrenLive.choices)
+        rows = [
+            (str(people[int(pk)]) if int(pk) in people else f"#{pk}", labels.get(choice, choice))
+            for pk, choice in obj.children.items()
+        ]
+        return format_html_join("", "<p>{} : {}</p>", rows)
+
+    @admin.action(description="Traiter la séparation")
+    def process(self, request, queryset):
+        done = 0
+        for separation in queryset.filter(status=SeparationRequest.Status.PENDING).order_by("created_at"):
+            try:
+                new_case = separation_process(request=separation, agent_account_id=request.user.pk)
+            except SeparationError as error:
+                self.message_user(request, f"Dossier {separation.case.case_number} : {error.message}", messages.ERROR)
+            else:
+                done += 1
+                self.message_user(
+                    request,
+                    f"Séparation du dossier {separation.case.case_number} traitée : nouveau dossier "
+                    f"n° {new_case.case_number}.",
+                    messages.SUCCESS,
+                )
+        skipped = queryset.exclude(status=SeparationRequest.Status.PENDING).count()
+        if skipped:
+            self.message_user(
+                request, f"{skipped} déclaration(s) déjà traitée(s) ou annulée(s) : ignorée(s).", messages.WARNING
+            )
+
+    @admin.action(description="Annuler le traitement de la séparation")
+    def undo_processing(self, request, queryset):
+        for separation in queryset.filter(status=SeparationRequest.Status.PROCESSED):
+            entry = (
+                Entry.objects.filter(kind="separation.processed", after__request=separation.pk, undone_at__isnull=True)
+                .order_by("-created_at")
+                .first()
+            )
+            if entry is None:
+                self.message_user(
+                    request, f"Dossier {separation.case.case_number} : traitement introuvable.", messages.ERROR
+                )
+                continue
+            try:
+                journal.undo(entry)
+            except journal.UndoError as error:
+                self.message_user(request, f"Dossier {separation.case.case_number} : {error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Traitement de la séparation du dossier {separation.case.case_number} annulé : la déclaration "
+                    "est de nouveau à traiter.",
+                    messages.SUCCESS,
+                )

@@ -37,3 +37,19 @@ def case_set_pin_hash(*, case: Case, pin_hash: str) -> None:
     case.pin_changed_at = timezone.now()
     case.save(update_fields=["pin_hash", "pin_changed_at", "updated_at"])
     journal.record("case.pin_changed", case_number=case.case_number)
+
+
+# Delegation and separation live in their own modules; importing them here registers their undo handlers with the
+# journal (which autodiscovers the `services` modules) and lets callers import every households service from here.
+from moncompte.households import invitations  # noqa: E402, F401 (undo handlers of invitations, signup requests)
+from moncompte.households.delegation import (  # noqa: E402, F401
+    DelegationError,
+    delegation_grant,
+    delegation_grant_from_case_pin,
+    delegation_revoke,
+)
+from moncompte.households.separation import (  # noqa: E402, F401
+    SeparationError,
+    separation_declare,
+    separation_process,
+)

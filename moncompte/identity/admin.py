@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from moncompte.identity.models import Person
+from moncompte.identity import services
+from moncompte.identity.models import CorrectionRequest, Person
+from moncompte.journal.admin import ReadOnlyAdmin
 
 
 @admin.register(Person)
@@ -9,3 +11,27 @@ class PersonAdmin(admin.ModelAdmin):
     search_fields = ["birth_name", "usage_name", "nir", "provisional_id"]
     exclude = ["nir"]
     readonly_fields = ["nir_masked", "created_at", "updated_at"]
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(ReadOnlyAdmin):  # the action below is the only change, through the service
+    """« Signaler une erreur »: agents read the request, correct the person's data, then mark it handled (an action,
+    so the change goes through the service and its journal entry)."""
+
+    list_display = ["created_at", "person", "topic", "status", "handled_at"]
+    list_filter = ["status", "topic"]
+    search_fields = ["person__birth_name", "person__usage_name", "person__given_names"]
+    date_hierarchy = "created_at"
+    ordering = ["status", "-created_at"]
+    list_select_related = ["person"]
+    fields = ["person", "topic", "message", "status", "created_at", "handled_at"]
+    readonly_fields = fields
+    actions = ["mark_done"]
+
+    @admin.action(description="Marquer comme traitées")
+    def mark_done(self, request, queryset):
+        count = 0
+        for correction in queryset.filter(status=CorrectionRequest.Status.OPEN):
+            services.correction_request_mark_done(request=correction, agent_account_id=request.user.pk)
+            count += 1
+        self.message_user(request, f"{count} signalement(s) marqué(s) comme traité(s).", messages.SUCCESS)

@@ -67,7 +67,7 @@ class Person(models.Model):
 
 
 class CorrectionRequest(models.Model):
-    """ "Signaler une erreur": a person says part of their data is wrong; an agent checks and corrects it."""
+    """« Signaler une erreur »: a person says part of their data is wrong; an agent checks and corrects it."""
 
     class Topic(models.TextChoices):
         NAME = "name", _("Nom ou prénoms")

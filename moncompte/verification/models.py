@@ -6,6 +6,10 @@ from moncompte.identity.models import Person
 class Purpose(models.TextChoices):
     CONTACT = "contact", "Validation d'une adresse e-mail ou d'un mobile"
     PASSWORD_RESET = "reset", "Mot de passe oublié"
+    #: Member signup: a code to a contact the agency holds for the person proves who they are.
+    SIGNUP = "signup", "Création de compte d'un membre du foyer"
+    #: Member signup with no contact on file: a code to a contact the person typed proves only that they receive it.
+    SIGNUP_CONTACT = "signup_contact", "Création de compte : coordonnée saisie par le membre"
 
 
 class OneTimeCode(models.Model):

@@ -219,7 +219,7 @@ def test_activity_within_thirty_minutes_keeps_the_session_and_restarts_the_idle_
 @pytest.mark.django_db
 def test_the_absolute_lifetime_ends_even_an_active_session(client, migrated):
     login(client, migrated)
-    age_session(client, _auth_at=settings.SESSION_ABSOLUTE_LIFETIME + 1)
+    age_session(client, _started_at=settings.SESSION_ABSOLUTE_LIFETIME + 1)
 
     response = client.get(DASHBOARD)
 
@@ -234,7 +234,7 @@ def test_the_absolute_lifetime_comes_from_settings(client, migrated):
     login(client, migrated)
     for _ in range(3):
         assert client.get(DASHBOARD).status_code == 200
-    age_session(client, _auth_at=61)
+    age_session(client, _started_at=61)
 
     assert client.get(DASHBOARD)["Location"] == LOGIN
 
@@ -344,3 +344,12 @@ def test_the_logout_button_is_a_form_with_a_csrf_token(client, migrated):
     form = re.search(r'<form method="post" action="/deconnexion/">(.*?)</form>', content, re.S).group(1)
     assert 'name="csrfmiddlewaretoken"' in form
     assert "Se déconnecter" in form
+
+
+@pytest.mark.django_db
+def test_typing_the_password_again_does_not_extend_the_absolute_lifetime(client, migrated):
+    login(client, migrated)
+    age_session(client, _started_at=settings.SESSION_ABSOLUTE_LIFETIME + 1, _auth_at=settings.REAUTH_MAX_AGE + 1)
+    response = client.post("/mon-espace/confirmer-mot-de-passe/", {"password": migrated.raw_password})
+    assert response.status_code == 302 and response["Location"] == LOGIN
+    assert client.get(DASHBOARD).status_code == 302

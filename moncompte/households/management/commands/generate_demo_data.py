@@ -401,7 +401,16 @@ class Command(BaseCommand):
     def _print_table(self, cases: list[DemoCase]) -> None:
         # The demo PINs are fictitious, and showing them is the point of this command: this is the ONLY place in the
         # project where a case PIN is ever printed. The import, the logs and the journal never show one.
-        header = ("Profil", "Personne", "NIR", "Dossier", "Rôle", "Mot de passe dossier", "Contacts connus")
+        header = (
+            "Profil",
+            "Personne",
+            "Né(e) le",
+            "NIR",
+            "Dossier",
+            "Rôle",
+            "Mot de passe dossier",
+            "Contacts connus",
+        )
         rows = []
         for case in cases:
             for person in case.members:
@@ -411,6 +420,7 @@ class Command(BaseCommand):
                     (
                         case.profile if person is case.members[0] else "",
                         person.display_name,
+                        person.birth_date.strftime("%d/%m/%Y"),
                         person.nir_spaced or "(sans NIR : identifiant provisoire à l'import)",
                         case.number,
                         ROLE_LABELS[person.role],
@@ -428,6 +438,8 @@ class Command(BaseCommand):
             )
         self.stdout.write("")
         self.stdout.write(
-            "Première connexion : NIR et mot de passe dossier (allocataire ou conjoint). Les codes envoyés par "
+            "Première connexion : NIR et mot de passe dossier (allocataire ou conjoint). Les autres membres de 15 ans "
+            "et plus : « Créer mon compte » sur la page de connexion (NIR, date de naissance, prénom) ; sans "
+            "coordonnée connue, l'allocataire approuve la demande depuis « Mon foyer ». Les codes envoyés par "
             "e-mail ou SMS sont lisibles sur /dev/boite-d-envoi/ (mode développement)."
         )

@@ -1,0 +1,367 @@
+"""Pages of "Mes informations" (issue 3, items 5, 6 and 8): own data, error reports, the download, contact changes,
+the security history with "Ce n'était pas moi", and the session list. Views stay thin: forms check input, services
+change state, selectors read, always for the signed-in account (or the account a signed link names)."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from moncompte.accounts import profile_selectors as selectors
+from moncompte.accounts import profile_services
+from moncompte.accounts.forms import CodeForm
+from moncompte.accounts.models import SecurityReport, SessionRecord
+from moncompte.accounts.profile_forms import ContactChangeForm, CorrectionForm, ReportForm
+from moncompte.accounts.profile_services import SESSION_RECORD_KEY, NotMeLinkError
+from moncompte.households import policy
+from moncompte.identity import services as identity_services
+from moncompte.journal.models import Entry
+from moncompte.messaging.models import Medium
+from moncompte.verification.models import Purpose
+from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
+from moncompte.web import form_status, posted, recent_auth_required
+
+#: The medium in the address (`/mon-espace/coordonnees/mobile/`) → the medium of the code and the account field.
+CONTACT_MEDIA = {"email": Medium.EMAIL, "mobile": Medium.SMS}
+CONTACT_CHANGE_SESSION_KEY = "contact_change"
+DOWNLOAD_FORMATS = ("json", "document")
+
+
+def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in, as a person (an agent's account has no personal data here: to the admin)."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.person_id is None:
+            return redirect("admin:index")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _site_url(request: HttpRequest) -> str:
+    """The site's own address (the host is checked against ALLOWED_HOSTS), for links in messages."""
+    return request.build_absolute_uri("/")
+
+
+# --- Mes informations ----------------------------------------------------------------------------------------------
+
+
+@citizen_required
+@require_GET
+def info_view(request: HttpRequest) -> HttpResponse:
+    account = request.user
+    person = account.person
+    context = {
+        "person": person,
+        "birth_country": selectors.birth_country_label(person.birth_country),
+        "contacts": selectors.contacts_of(account),
+        "memberships": [
+            {"case_number": m.case.case_number, "role": m.get_role_display()} for m in policy.memberships_of(person)
+        ],
+        "corrections": person.correction_requests.order_by("-created_at")[:5],
+    }
+    return render(request, "accounts/profile/info.html", context)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def correction_view(request: HttpRequest) -> HttpResponse:
+    form = CorrectionForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        identity_services.correction_request_file(
+            person=request.user.person, topic=form.cleaned_data["topic"], message=form.cleaned_data["message"]
+        )
+        messages.success(
+            request,
+            _(
+                "Votre signalement est enregistré. Un agent de la Caf va vérifier vos informations et les corriger "
+                "si nécessaire ; vous serez informé par courrier ou dans votre espace."
+            ),
+        )
+        return redirect("profile:info")
+    return render(request, "accounts/profile/correction.html", {"form": form}, status=form_status(form))
+
+
+@citizen_required
+@require_GET
+def download_view(request: HttpRequest, fmt: str) -> HttpResponse:
+    if fmt not in DOWNLOAD_FORMATS:
+        raise Http404
+    return _download(request, fmt)
+
+
+@recent_auth_required  # the export holds the full NIR: whoever holds the session must also know the password
+def _download(request: HttpRequest, fmt: str) -> HttpResponse:
+    data = selectors.personal_data(request.user)
+    stamp = timezone.localdate().isoformat()
+    if fmt == "json":
+        body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        extension = "json"
+    else:
+        context = {"data": _readable_dates(data), "site_title": settings.SITE_TITLE}
+        body = render_to_string("accounts/profile/data_document.html", context)
+        response = HttpResponse(body, content_type="text/html; charset=utf-8")
+        extension = "html"
+    response["Content-Disposition"] = f'attachment; filename="mes-donnees-mon-compte-{stamp}.{extension}"'
+    return response
+
+
+def _readable_dates(value, key: str = ""):
+    """The same data with its ISO dates written as people read them (12/03/2026 14:05), for the document."""
+    if isinstance(value, dict):
+        return {k: _readable_dates(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable_dates(item, key) for item in value]
+    if isinstance(value, str) and (key.endswith("_at") or key in ("date", "birth_date")):
+        try:
+            parsed = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return parsed.strftime("%d/%m/%Y") if len(value) == 10 else parsed.strftime("%d/%m/%Y %H:%M")
+    return value
+
+
+# --- Contact changes -----------------------------------------------------------------------------------------------
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def contact_change_view(request: HttpRequest, medium: str) -> HttpResponse:
+    if medium not in CONTACT_MEDIA:
+        raise Http404
+    return _contact_change(request, medium)
+
+
+@recent_auth_required
+def _contact_change(request: HttpRequest, medium_slug: str) -> HttpResponse:
+    account, medium = request.user, CONTACT_MEDIA[medium_slug]
+    form = ContactChangeForm(posted(request), account=account, medium=medium)
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile_services.contact_change_start(account=account, medium=medium, value=form.cleaned_data["value"])
+        except CodeError as error:
+            form.add_error(None, error.message)
+        else:
+            request.session[CONTACT_CHANGE_SESSION_KEY] = {"medium": medium}
+            return redirect("profile:contact_code")
+    context = {
+        "form": form,
+        "medium": medium,
+        "current": selectors.contacts_of(account)["email" if medium == Medium.EMAIL else "mobile_display"],
+    }
+    return render(request, "accounts/profile/contact_change.html", context, status=form_status(form))
+
+
+@sensitive_post_parameters("code")
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def contact_code_view(request: HttpRequest) -> HttpResponse:
+    """The code sent to the new contact. Only for a change started (after re-authentication) in this session."""
+    account = request.user
+    started = request.session.get(CONTACT_CHANGE_SESSION_KEY)
+    pending = code_active(person=account.person, purpose=Purpose.CONTACT)
+    if not started or pending is None or pending.medium != started.get("medium"):
+        if request.method == "POST" and started and pending is None:
+            messages.error(request, _("Aucun code en cours de validité. Demandez un nouveau code."))
+        return redirect("profile:info")
+    resend = request.method == "POST" and "resend" in request.POST
+    form = CodeForm(request.POST if request.method == "POST" and not resend else None)
+    if resend:
+        try:
+            profile_services.contact_change_start(account=account, medium=pending.medium, value=pending.destination)
+            messages.success(
+                request, _("Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
+            )
+        except CodeError as error:
+            messages.error(request, error.message)
+        return redirect("profile:contact_code")
+    if form.is_bound and form.is_valid():
+        try:
+            profile_services.contact_change_confirm(
+                account=account, code=form.cleaned_data["code"], site_url=_site_url(request)
+            )
+        except CodeInvalid as error:
+            form.add_error("code", error.message)
+        else:
+            request.session.pop(CONTACT_CHANGE_SESSION_KEY, None)
+            messages.success(
+                request,
+                _("Votre adresse e-mail est modifiée.")
+                if pending.medium == Medium.EMAIL
+                else _("Votre numéro de mobile est modifié."),
+            )
+            return redirect("profile:info")
+    context = {
+        "form": form,
+        "medium": pending.medium,
+        "destination": mask_destination(pending.destination),
+        "minutes": settings.OTP_LIFETIME // 60,
+        "change_url_medium": "email" if pending.medium == Medium.EMAIL else "mobile",
+    }
+    return render(request, "accounts/profile/contact_code.html", context, status=form_status(form))
+
+
+# --- "Ce n'était pas moi" ------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def not_me_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The link of a notice (works signed out): GET asks for confirmation, POST acts."""
+    try:
+        account, entry = profile_services.not_me_check(token)
+    except NotMeLinkError as error:
+        return render(request, "accounts/profile/not_me_invalid.html", {"reason": error.reason}, status=400)
+    report = SecurityReport.objects.filter(account=account, entry_id=entry.pk).first()
+    if request.method == "GET" or report is not None:
+        context = {"entry": entry, "label": selectors.entry_label(entry), "report": report}
+        return render(request, "accounts/profile/not_me.html", context)
+    outcome = profile_services.security_report(
+        account=account, entry=entry, source="notice", site_url=_site_url(request)
+    )
+    if request.user.is_authenticated and request.user.pk == account.pk:
+        auth_logout(request)
+    return render(request, "accounts/profile/not_me_done.html", {"outcome": outcome})
+
+
+# --- Security history ----------------------------------------------------------------------------------------------
+
+
+@citizen_required
+@require_GET
+def security_view(request: HttpRequest) -> HttpResponse:
+    account = request.user
+    page = Paginator(selectors.security_history(account), selectors.HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {
+            "entry": entry,
+            "label": selectors.entry_label(entry),
+            "device": selectors.device_label(entry.user_agent) if selectors.shows_device(account, entry) else "",
+            "ip": selectors.ip_masked(entry.ip_address) if selectors.shows_device(account, entry) else "",
+            "by_other": not selectors.shows_device(account, entry),
+            "reportable": selectors.is_reportable(account, entry),
+            "reported": False,
+        }
+        for entry in page.object_list
+    ]
+    reported = set(
+        SecurityReport.objects.filter(account=account, entry_id__in=[row["entry"].pk for row in rows]).values_list(
+            "entry_id", flat=True
+        )
+    )
+    for row in rows:
+        row["reported"] = row["entry"].pk in reported
+    return render(request, "accounts/profile/security.html", {"page": page, "rows": rows})
+
+
+@citizen_required
+@require_POST
+def security_report_view(request: HttpRequest) -> HttpResponse:
+    """« Ce n'était pas moi » on an entry of the history: the same as the notice's link, then this session ends."""
+    account = request.user
+    form = ReportForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    try:
+        entry = selectors.history_entry_get(account, form.cleaned_data["entry"])
+    except Entry.DoesNotExist:
+        raise Http404 from None
+    if not selectors.is_reportable(account, entry):
+        messages.error(request, _("Cet évènement ne peut pas être signalé."))
+        return redirect("profile:security")
+    outcome = profile_services.security_report(
+        account=account, entry=entry, source="history", site_url=_site_url(request)
+    )
+    auth_logout(request)
+    return render(request, "accounts/profile/not_me_done.html", {"outcome": outcome})
+
+
+# --- Sessions ------------------------------------------------------------------------------------------------------
+
+
+@citizen_required
+@require_GET
+def sessions_view(request: HttpRequest) -> HttpResponse:
+    current = request.session.get(SESSION_RECORD_KEY)
+    rows = [
+        {
+            "record": record,
+            "device": selectors.device_label(record.user_agent),
+            "ip": selectors.ip_masked(record.ip_address),
+            "current": record.pk == current,
+        }
+        for record in selectors.sessions_active(request.user)
+    ]
+    rows.sort(key=lambda row: not row["current"])  # this session first
+    return render(
+        request,
+        "accounts/profile/sessions.html",
+        {"rows": rows, "others": sum(1 for row in rows if not row["current"])},
+    )
+
+
+SESSION_SCOPES = ("one", "others", "all")
+
+
+@citizen_required
+@require_POST
+def sessions_end_view(request: HttpRequest) -> HttpResponse:
+    """Sign out one session (scoped to the account's own: another id is a 404 and changes nothing), every other
+    session, or all of them including this one."""
+    account = request.user
+    scope = request.POST.get("scope", "")
+    if scope not in SESSION_SCOPES:
+        raise Http404
+    current = request.session.get(SESSION_RECORD_KEY)
+    open_records = SessionRecord.objects.filter(account=account, ended_at__isnull=True)
+    if scope == "one":
+        try:
+            record = selectors.session_get(account, request.POST.get("record"))
+        except SessionRecord.DoesNotExist:
+            raise Http404 from None
+        records = open_records.filter(pk=record.pk)
+        ends_this_one = record.pk == current
+    elif scope == "others":
+        records = open_records.exclude(pk=current) if current else open_records.none()
+        ends_this_one = False
+    else:
+        records = open_records
+        ends_this_one = True
+    count = profile_services.sessions_end(account=account, records=records, scope=scope)
+    if ends_this_one:
+        auth_logout(request)
+        messages.success(
+            request,
+            _("Vous êtes déconnecté de toutes vos sessions.") if scope == "all" else _("Vous êtes déconnecté."),
+        )
+        return redirect("accounts:login")
+    if count:
+        messages.success(
+            request,
+            ngettext("%(count)s session a été fermée.", "%(count)s sessions ont été fermées.", count)
+            % {"count": count},
+        )
+    else:
+        messages.info(request, _("Aucune autre session n'était ouverte."))
+    return redirect("profile:sessions")

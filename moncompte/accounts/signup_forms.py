@@ -1,0 +1,137 @@
+"""Forms of the member signup and invitation pages."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from moncompte.accounts.forms import CodeForm, ContactForm, NewPasswordForm, NirField
+from moncompte.households import policy
+from moncompte.identity.models import Person
+from moncompte.messaging.models import Medium
+
+#: The start page's third choice: the agency holds no contact for me, I type one and the holder approves.
+NO_CONTACT_ON_FILE = "none"
+EARLIEST_BIRTH_DATE = datetime.date(1900, 1, 1)
+
+
+class BirthDateField(forms.DateField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Date de naissance"))
+        kwargs.setdefault("help_text", _("Format attendu : JJ/MM/AAAA"))
+        kwargs.setdefault("input_formats", ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"])
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"))
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": _("Saisissez votre date de naissance."),
+                "invalid": _("Saisissez une date de naissance valide, par exemple 14/07/2008."),
+            },
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and (day > timezone.localdate() or day < EARLIEST_BIRTH_DATE):
+            raise ValidationError(gettext("Saisissez une date de naissance valide, par exemple 14/07/2008."))
+        return day
+
+
+class SignupStartForm(forms.Form):
+    identifier = NirField()
+    birth_date = BirthDateField()
+    given_name = forms.CharField(
+        label=_("Prénom"),
+        help_text=_("Votre premier prénom, tel qu'il figure sur votre carte Vitale"),
+        max_length=100,
+        error_messages={
+            "required": _("Saisissez votre prénom."),
+            "max_length": _("Ce prénom est trop long."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    medium = forms.ChoiceField(
+        label=_("Où souhaitez-vous recevoir votre code ?"),
+        choices=[
+            (Medium.SMS, _("Par SMS, sur mon mobile connu de la Caf")),
+            (Medium.EMAIL, _("Par e-mail, à mon adresse connue de la Caf")),
+            (
+                NO_CONTACT_ON_FILE,
+                _("La Caf n'a ni mon e-mail ni mon mobile : je les indique, et l'allocataire approuvera ma demande"),
+            ),
+        ],
+        widget=forms.RadioSelect,
+        initial=Medium.SMS,
+        error_messages={
+            "required": _("Choisissez où recevoir votre code."),
+            "invalid_choice": _("Choisissez où recevoir votre code."),
+        },
+    )
+
+    def clean_birth_date(self):
+        """Under 15 on the day: refused here, from the date typed alone (nothing about who is known)."""
+        birth_date = self.cleaned_data["birth_date"]
+        if not policy.may_have_account(Person(birth_date=birth_date)):
+            raise ValidationError(
+                gettext(
+                    "Il faut avoir 15 ans ou plus pour créer son propre compte. Vous pourrez le créer à partir du "
+                    "%(date)s. D'ici là, l'allocataire du dossier fait les démarches pour le foyer."
+                )
+                % {"date": formats.date_format(fifteenth_birthday(birth_date), "j F Y")},
+                code="under_age",
+            )
+        return birth_date
+
+
+def fifteenth_birthday(birth_date: datetime.date) -> datetime.date:
+    """The day a member may open their account (born on 29 February: 1 March in common years, as `age_on` counts)."""
+    years = settings.MEMBER_ACCOUNT_MIN_AGE
+    try:
+        return birth_date.replace(year=birth_date.year + years)
+    except ValueError:
+        return datetime.date(birth_date.year + years, 3, 1)
+
+
+class SignupCodeForm(NewPasswordForm):
+    """The code received at the contact on file, and the new password."""
+
+    code = CodeForm.base_fields["code"]
+    field_order = ["code", "password1", "password2"]
+
+    def clean_code(self):
+        return "".join(self.cleaned_data["code"].split())
+
+
+class InviteForm(ContactForm):
+    """The holder types the address or the mobile number the invitation goes to (validated like a contact)."""
+
+    medium = forms.ChoiceField(
+        label=_("Comment envoyer l'invitation ?"),
+        choices=ContactForm.base_fields["medium"].choices,
+        widget=forms.RadioSelect,
+        error_messages=ContactForm.base_fields["medium"].error_messages,
+    )
+    missing_email = _("Saisissez l'adresse e-mail de la personne invitée.")
+
+
+class InvitationAcceptForm(NewPasswordForm):
+    """The invitee confirms their birth date (a forwarded link alone is not enough), then chooses their password."""
+
+    birth_date = BirthDateField()
+    field_order = ["birth_date", "password1", "password2"]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approuver")), ("refuse", _("Refuser"))],
+        error_messages={
+            "required": _("Choisissez d'approuver ou de refuser la demande."),
+            "invalid_choice": _("Choisissez d'approuver ou de refuser la demande."),
+        },
+    )

@@ -1,0 +1,526 @@
+"""Pages of the member signup (from the login page), of the holder's invitations and approvals, and of the
+invitation link. Views stay thin: forms check input, `accounts.signup` and `households.invitations` change state.
+
+Same answer, same status and the same minimum time on the signup pages whether the details typed match a member
+or not (DESIGN §7): the session keeps what the pages need to answer alike, the codes' outcomes are the same for an
+unknown person as for a wrong code (`_unmatched_code_error`, as the forgotten-password pages do).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import math
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from moncompte.accounts import signup
+from moncompte.accounts.forms import CodeForm, ContactForm
+from moncompte.accounts.models import Account
+from moncompte.accounts.signup_forms import (
+    NO_CONTACT_ON_FILE,
+    DecisionForm,
+    InvitationAcceptForm,
+    InviteForm,
+    SignupCodeForm,
+    SignupStartForm,
+    fifteenth_birthday,
+)
+from moncompte.accounts.views import _start_session
+from moncompte.households import invitations, policy
+from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
+from moncompte.identity.models import Person
+from moncompte.verification.models import Purpose
+from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
+from moncompte.web import form_status, minimum_duration, posted, recent_auth_required
+
+SIGNUP_SESSION_KEY = "member_signup"
+INVITATION_SESSION_KEY = "invitation_token"
+#: The link's token leaves the address bar at once (as Django's password reset does): the page that asks for the
+#: birth date and the password lives at this placeholder, with the token kept in the session.
+INVITATION_URL_TOKEN = "confirmer"  # noqa: S105 (a path segment, not a secret)
+#: The signup pages take at least this long, whether the details typed match a member or not.
+SIGNUP_MIN_DURATION = 0.35
+MODE_ON_FILE = "on_file"
+MODE_TYPED = "typed"
+
+
+# --- Signup from the login page ---------------------------------------------------------------------------------
+
+
+def _state(request: HttpRequest) -> dict | None:
+    return request.session.get(SIGNUP_SESSION_KEY)
+
+
+def _save(request: HttpRequest, state: dict) -> None:
+    request.session[SIGNUP_SESSION_KEY] = state
+
+
+def _state_person(state: dict) -> Person | None:
+    return Person.objects.filter(pk=state["person_id"]).first() if state.get("person_id") else None
+
+
+@sensitive_post_parameters("identifier", "birth_date", "given_name")
+@require_http_methods(["GET", "POST"])
+def start_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        messages.info(request, _("Vous êtes connecté : votre compte existe déjà."))
+        return redirect("accounts:dashboard")
+    form = SignupStartForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        medium = data["medium"]
+        with minimum_duration(SIGNUP_MIN_DURATION):
+            person = signup.member_match(
+                nir=data["identifier"], birth_date=data["birth_date"], given_name=data["given_name"]
+            )
+            if medium != NO_CONTACT_ON_FILE:
+                signup.signup_code_send(person=person, medium=medium)
+        _save(
+            request,
+            {
+                "person_id": person.pk if person else None,
+                "mode": MODE_TYPED if medium == NO_CONTACT_ON_FILE else MODE_ON_FILE,
+                "medium": "" if medium == NO_CONTACT_ON_FILE else medium,
+                "destination": "",
+                # For the password rules: the same check whether the details matched or not.
+                "identity": {
+                    "nir": data["identifier"],
+                    "given_name": data["given_name"],
+                    "birth_date": data["birth_date"].isoformat(),
+                },
+                "contact_hmac": None,
+                "started": time.time(),
+                "attempts": 0,
+            },
+        )
+        return redirect("signup:contact" if medium == NO_CONTACT_ON_FILE else "signup:code")
+    return render(request, "accounts/signup/start.html", {"form": form}, status=form_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+def contact_view(request: HttpRequest) -> HttpResponse:
+    """No contact on file: the visitor types an e-mail or a mobile and proves they receive it."""
+    state = _state(request)
+    if not state or state["mode"] != MODE_TYPED:
+        return redirect("signup:start")
+    form = ContactForm(posted(request), initial={"medium": state["medium"] or "email"})
+    if request.method == "POST" and form.is_valid():
+        medium, destination = form.cleaned_data["medium"], form.cleaned_data["destination"]
+        wait = _resend_wait(state)
+        if wait > 0:
+            form.add_error(None, _wait_message(wait))
+        else:
+            try:
+                _send_contact_code(state, medium=medium, destination=destination)
+            except CodeError as error:
+                form.add_error(None, error.message)
+            else:
+                _save(request, state)
+                return redirect("signup:code")
+    return render(request, "accounts/signup/contact.html", {"form": form}, status=form_status(form))
+
+
+def _resend_wait(state: dict) -> float:
+    """Timed on this session, not on the codes of a person: the same for everyone."""
+    if not state.get("destination") and state["mode"] == MODE_TYPED:
+        return 0
+    return settings.OTP_RESEND_DELAY - (time.time() - state["started"])
+
+
+def _wait_message(wait: float) -> str:
+    return _("Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans %(seconds)s secondes.") % {
+        "seconds": math.ceil(wait)
+    }
+
+
+def _send_contact_code(state: dict, *, medium: str, destination: str) -> None:
+    with minimum_duration(SIGNUP_MIN_DURATION):
+        contact_hmac = signup.signup_contact_code_send(
+            person=_state_person(state), medium=medium, destination=destination
+        )
+    state.update(medium=medium, destination=destination, contact_hmac=contact_hmac, started=time.time(), attempts=0)
+
+
+def _unmatched_code_error(request: HttpRequest, state: dict, contact_hmac: str | None = None, code: str = "") -> None:
+    """Check a code against what the session holds when no one-time code of a member is behind it: details that did
+    not match, an account that exists, a holder. The answers are those of a real code (expiry, tries, wording).
+    Raises CodeInvalid, or returns when a code sent to a typed contact is the right one."""
+    state["attempts"] = state.get("attempts", 0) + 1
+    _save(request, state)
+    if time.time() - state["started"] > settings.OTP_LIFETIME:
+        raise CodeInvalid(_("Ce code a expiré. Demandez un nouveau code."))
+    if state["attempts"] > settings.OTP_MAX_ATTEMPTS:
+        raise CodeInvalid(_("Trop d'essais avec ce code. Demandez un nouveau code."))
+    if contact_hmac and hmac.compare_digest(contact_hmac, signup.contact_code_hmac(state["destination"], code)):
+        return
+    left = settings.OTP_MAX_ATTEMPTS - state["attempts"]
+    if left <= 0:
+        raise CodeInvalid(_("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code."))
+    raise CodeInvalid(
+        ngettext(
+            "Code incorrect. Il vous reste %(left)s essai.", "Code incorrect. Il vous reste %(left)s essais.", left
+        )
+        % {"left": left}
+    )
+
+
+def _identity(state: dict):
+    identity = state["identity"]
+    return signup.identity_for_password_check(
+        nir=identity["nir"],
+        given_name=identity["given_name"],
+        birth_date=datetime.date.fromisoformat(identity["birth_date"]),
+    )
+
+
+@sensitive_post_parameters("code", "password1", "password2")
+@require_http_methods(["GET", "POST"])
+def code_view(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    if not state:
+        return redirect("signup:start")
+    if state["mode"] == MODE_TYPED and not state.get("destination"):
+        return redirect("signup:contact")
+    person = _state_person(state)
+    resend = request.method == "POST" and "resend" in request.POST
+    data = request.POST if request.method == "POST" and not resend else None
+    typed = state["mode"] == MODE_TYPED
+    form = CodeForm(data) if typed else SignupCodeForm(data, account=_identity(state))
+    if resend:
+        wait = _resend_wait(state)
+        if wait > 0:
+            messages.warning(request, _wait_message(wait))
+            return redirect("signup:code")
+        if typed:
+            try:
+                _send_contact_code(state, medium=state["medium"], destination=state["destination"])
+            except CodeError as error:
+                messages.error(request, error.message)
+                return redirect("signup:code")
+        else:
+            with minimum_duration(SIGNUP_MIN_DURATION):
+                signup.signup_code_send(person=person, medium=state["medium"])
+            state.update(started=time.time(), attempts=0)
+        _save(request, state)
+        messages.info(
+            request,
+            _("Si vos informations correspondent, un nouveau code vient d'être envoyé. L'ancien ne fonctionne plus."),
+        )
+        return redirect("signup:code")
+    if form.is_bound and form.is_valid():
+        code = form.cleaned_data["code"]
+        if typed:
+            return _typed_code(request, state, person, form, code)
+        return _on_file_code(request, state, person, form, code)
+    return _code_page(request, state, form)
+
+
+def _code_page(request: HttpRequest, state: dict, form) -> HttpResponse:
+    context = {
+        "form": form,
+        "typed": state["mode"] == MODE_TYPED,
+        "medium": state["medium"],
+        # The contact the visitor typed themselves, masked: it says nothing about the details they typed.
+        "destination": mask_destination(state["destination"]) if state.get("destination") else "",
+        "minutes": settings.OTP_LIFETIME // 60,
+    }
+    return render(request, "accounts/signup/code.html", context, status=form_status(form))
+
+
+def _on_file_code(request: HttpRequest, state: dict, person: Person | None, form, code: str) -> HttpResponse:
+    account = None
+    with minimum_duration(SIGNUP_MIN_DURATION):
+        try:
+            if not signup.signup_code_pending(person):
+                _unmatched_code_error(request, state)
+            account = signup.signup_complete(person=person, code=code, password=form.cleaned_data["password1"])
+        except CodeInvalid as error:
+            form.add_error("code", error.message)
+        except ValidationError as error:
+            form.add_error("password1", error)
+    if account is None:
+        return _code_page(request, state, form)
+    del request.session[SIGNUP_SESSION_KEY]
+    _start_session(request, account, via="signup")
+    messages.success(request, _("Votre compte est créé et vos coordonnées sont validées. Vous êtes connecté."))
+    return redirect("accounts:onboarding")
+
+
+def _typed_code(request: HttpRequest, state: dict, person: Person | None, form, code: str) -> HttpResponse:
+    with minimum_duration(SIGNUP_MIN_DURATION):
+        try:
+            if state.get("contact_hmac") is None and code_active(person=person, purpose=Purpose.SIGNUP_CONTACT):
+                signup.signup_request_submit(
+                    person=person, code=code, decide_link=lambda item: _absolute(request, _decide_url(item))
+                )
+            else:
+                _unmatched_code_error(request, state, state.get("contact_hmac"), code)
+                signup.signup_contact_proven_without_request(
+                    person=person, medium=state["medium"], destination=state["destination"]
+                )
+        except CodeInvalid as error:
+            form.add_error("code", error.message)
+            return _code_page(request, state, form)
+    del request.session[SIGNUP_SESSION_KEY]
+    request.session["signup_pending"] = True
+    return redirect("signup:pending")
+
+
+@require_GET
+def pending_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/signup/pending.html", {"lifetime_hours": settings.INVITATION_LIFETIME_HOURS})
+
+
+# --- The holder invites a member, approves or refuses a request ---------------------------------------------------
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def _decide_url(signup_request: SignupRequest) -> str:
+    return reverse("signup:request_decide", args=[signup_request.case.case_number, signup_request.pk])
+
+
+def _invitation_link(request: HttpRequest):
+    return lambda token: _absolute(request, reverse("signup:invitation", args=[token]))
+
+
+def _household_home() -> str:
+    """The household page of the households app when it exists, else the dashboard."""
+    try:
+        return reverse("households:home")
+    except NoReverseMatch:
+        return reverse("accounts:dashboard")
+
+
+def _case_for(request: HttpRequest, case_number: str) -> Case:
+    """A case of the signed-in person, by number; any other is a 404 (it does not exist for them)."""
+    try:
+        return policy.case_get(request.user, case_number)
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+def _forbidden(request: HttpRequest, case: Case, message: str) -> HttpResponse:
+    context = {
+        "case": case,
+        "message": message,
+        "limits": policy.limits(request.user, case),
+        "home": _household_home(),
+    }
+    return render(request, "accounts/signup/forbidden.html", context, status=403)
+
+
+def _member_refusal(member: Person) -> str:
+    """Why this member cannot be invited, or "" if they can."""
+    if Account.objects.filter(person=member).exists():
+        return _("%(name)s a déjà son compte personnel : il n'y a rien à faire.") % {"name": member.full_name}
+    if not policy.may_have_account(member):
+        return _(
+            "%(name)s n'a pas encore 15 ans : il ou elle pourra avoir son propre compte à partir du %(date)s."
+        ) % {"name": member.full_name, "date": formats.date_format(fifteenth_birthday(member.birth_date), "j F Y")}
+    return ""
+
+
+@login_required
+@recent_auth_required
+@require_http_methods(["GET", "POST"])
+def invite_view(request: HttpRequest, case_number: str, person_id: int) -> HttpResponse:
+    case = _case_for(request, case_number)
+    if not policy.can(request.user, policy.Capability.INVITE_MEMBER, case):
+        return _forbidden(
+            request, case, _("Seul l'allocataire du dossier peut inviter un membre du foyer à créer son compte.")
+        )
+    try:
+        membership = policy.member_get(request.user, case, person_id, policy.Capability.INVITE_MEMBER)
+    except Membership.DoesNotExist:
+        raise Http404 from None
+    member = membership.person
+    refusal = _("Vous êtes l'allocataire : votre compte existe déjà.") if membership.role == Role.HOLDER else ""
+    refusal = refusal or _member_refusal(member)
+    form = InviteForm(posted(request) if not refusal else None, initial={"medium": "email"})
+    if request.method == "POST" and not refusal and form.is_valid():
+        invitation = invitations.invitation_send(
+            case=case,
+            person=member,
+            created_by=request.user.person,
+            medium=form.cleaned_data["medium"],
+            destination=form.cleaned_data["destination"],
+            link=_invitation_link(request),
+        )
+        messages.success(
+            request,
+            _(
+                "L'invitation est envoyée à %(destination)s. %(name)s a jusqu'au %(date)s pour créer son compte ; "
+                "toute invitation précédente ne fonctionne plus."
+            )
+            % {
+                "destination": invitation.destination,
+                "name": member.first_name,
+                "date": formats.date_format(timezone.localtime(invitation.expires_at), "j F Y"),
+            },
+        )
+        return redirect(_household_home())
+    context = {
+        "case": case,
+        "member": member,
+        "role": membership.get_role_display(),
+        "form": form,
+        "refusal": refusal,
+        "active": invitations.active_invitation(case=case, person=member),
+        "lifetime_hours": settings.INVITATION_LIFETIME_HOURS,
+        "home": _household_home(),
+    }
+    status = 400 if request.method == "POST" and refusal else form_status(form)
+    return render(request, "accounts/signup/invite.html", context, status=status)
+
+
+@login_required
+@recent_auth_required
+@require_http_methods(["GET", "POST"])
+def request_decide_view(request: HttpRequest, case_number: str, request_id: int) -> HttpResponse:
+    case = _case_for(request, case_number)
+    if not policy.can(request.user, policy.Capability.APPROVE_SIGNUP, case):
+        return _forbidden(
+            request,
+            case,
+            _("Seul l'allocataire du dossier peut approuver ou refuser une demande de création de compte."),
+        )
+    try:
+        signup_request = invitations.signup_request_get(case=case, request_id=request_id)
+    except SignupRequest.DoesNotExist:
+        raise Http404 from None
+    membership = Membership.objects.filter(case=case, person=signup_request.person).first()
+    form = DecisionForm(posted(request))
+    problem = ""
+    if (
+        signup_request.status == SignupRequest.Status.PENDING
+        and Account.objects.filter(person=signup_request.person).exists()
+    ):
+        problem = _("%(name)s a déjà ouvert son compte : cette demande n'a plus d'objet.") % {
+            "name": signup_request.person.full_name
+        }
+    if request.method == "POST" and form.is_valid():
+        if signup_request.status != SignupRequest.Status.PENDING:
+            form.add_error(None, _("Cette demande a déjà été traitée."))
+        elif problem and form.cleaned_data["decision"] == "approve":
+            form.add_error(None, problem)
+        else:
+            try:
+                if form.cleaned_data["decision"] == "approve":
+                    invitations.signup_request_approve(
+                        signup_request=signup_request, by=request.user.person, link=_invitation_link(request)
+                    )
+                    messages.success(
+                        request,
+                        _(
+                            "Demande approuvée : %(name)s va recevoir un lien pour créer son compte, valable "
+                            "%(hours)s heures."
+                        )
+                        % {"name": signup_request.person.first_name, "hours": settings.INVITATION_LIFETIME_HOURS},
+                    )
+                else:
+                    invitations.signup_request_refuse(signup_request=signup_request, by=request.user.person)
+                    messages.success(
+                        request,
+                        _("Demande refusée : aucun compte n'est créé. La personne en est informée."),
+                    )
+            except invitations.SignupRequestClosed:
+                form.add_error(None, _("Cette demande a déjà été traitée."))
+            else:
+                return redirect(_household_home())
+    context = {
+        "case": case,
+        "signup_request": signup_request,
+        "role": membership.get_role_display() if membership else "",
+        "form": form,
+        "problem": problem,
+        "home": _household_home(),
+    }
+    return render(request, "accounts/signup/decide.html", context, status=form_status(form))
+
+
+# --- The invitation link ----------------------------------------------------------------------------------------
+
+
+def _invalid(request: HttpRequest, reason: str, status: int) -> HttpResponse:
+    return render(request, "accounts/signup/invitation_invalid.html", {"reason": reason}, status=status)
+
+
+@sensitive_post_parameters("birth_date", "password1", "password2")
+@require_http_methods(["GET", "POST"])
+def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
+    if token != INVITATION_URL_TOKEN:
+        # The link as received: keep the token in the session and take it out of the address bar (and of any
+        # Referer) before the page shows.
+        invitation = invitations.invitation_find(token)
+        if invitation is None:
+            return _invalid(request, "unknown", 404)
+        request.session[INVITATION_SESSION_KEY] = token
+        return redirect("signup:invitation", token=INVITATION_URL_TOKEN)
+    invitation = invitations.invitation_find(request.session.get(INVITATION_SESSION_KEY, ""))
+    if invitation is None:
+        return _invalid(request, "unknown", 404)
+    if request.user.is_authenticated and request.user.person_id != invitation.person_id:
+        return _invalid(request, "not_for_you", 403)
+    state = invitations.invitation_state(invitation)
+    if state == invitations.InvitationState.VALID and (
+        Account.objects.filter(person=invitation.person).exists() or not policy.may_have_account(invitation.person)
+    ):
+        state = invitations.InvitationState.USED
+    if state != invitations.InvitationState.VALID:
+        return _invalid(request, state, 410)
+    invitee = invitation.person
+    form = InvitationAcceptForm(posted(request), account=Account(person=invitee, login_id=invitee.nir or ""))
+    if request.method == "POST" and form.is_valid():
+        left = signup.invitation_birth_date_check(invitation=invitation, birth_date=form.cleaned_data["birth_date"])
+        if left == 0:
+            return _invalid(request, "birth_date_failures", 410)
+        if left is not None:
+            form.add_error(
+                "birth_date",
+                ngettext(
+                    "Cette date de naissance n'est pas celle de la personne invitée. Il vous reste %(left)s essai.",
+                    "Cette date de naissance n'est pas celle de la personne invitée. Il vous reste %(left)s essais.",
+                    left,
+                )
+                % {"left": left},
+            )
+        else:
+            try:
+                account = signup.invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])
+            except Invitation.DoesNotExist:
+                return _invalid(request, "used", 410)
+            except ValidationError as error:
+                form.add_error("password1", error)
+            else:
+                request.session.pop(INVITATION_SESSION_KEY, None)
+                _start_session(request, account, via="invitation")
+                messages.success(
+                    request, _("Votre compte est créé et vos coordonnées sont validées. Vous êtes connecté.")
+                )
+                return redirect("accounts:onboarding")
+    context = {
+        "form": form,
+        "invitee": invitee,
+        "holder": invitation.created_by,
+        "approval": invitation.origin == Invitation.Origin.APPROVAL,
+        "destination": mask_destination(invitation.destination),
+        "medium": invitation.medium,
+        "expires_at": invitation.expires_at,
+    }
+    return render(request, "accounts/signup/invitation.html", context, status=form_status(form))

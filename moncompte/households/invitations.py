@@ -1,0 +1,418 @@
+"""Invitations to open a member's account, and members' signup requests waiting for the holder (issue 3, items 1-2).
+
+An invitation is a single-use link: its token is drawn with `secrets`, only its SHA-256 hash is stored, it expires
+after INVITATION_LIFETIME_HOURS and a newer invitation to the same person revokes it. A signup request is made by a
+member aged 15+ for whom the agency holds no contact: it waits until the holder approves it (an invitation is then
+sent to the contact the member proved) or refuses it.
+
+Permissions: these services do not check who is asking. Views check the access policy first
+(`policy.case_get`, `policy.member_get` with Capability.INVITE_MEMBER or APPROVE_SIGNUP). Messages are queued in the
+caller's transaction; links are absolute URLs built by the caller (the view knows the site's address).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
+from moncompte.identity.models import Person
+from moncompte.journal import services as journal
+from moncompte.journal.models import Entry
+from moncompte.messaging.services import message_queue, person_notify
+
+#: Builds the absolute URL of an invitation from its token (the view passes it: only it knows the site's address).
+LinkBuilder = Callable[[str], str]
+TOKEN_BYTES = 32
+
+
+class InvitationState(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    USED = "used"
+    REVOKED = "revoked"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _masked(destination: str) -> str:
+    # Same masking as the codes' journal entries (verification.mask_destination), without importing a higher app.
+    if "@" in destination:
+        local, _at, domain = destination.partition("@")
+        return f"{local[:1]}•••@{domain}"
+    return f"{destination[:4]}•• •• •• {destination[-2:]}"
+
+
+# --- Selectors (the caller has checked the policy for `case`) ---------------------------------------------------
+
+
+def account_age_cutoff(on: datetime.date | None = None) -> datetime.date:
+    """The latest birth date of someone aged MEMBER_ACCOUNT_MIN_AGE or more on the day (a 29 February birthday
+    comes on 1 March in common years, as `Person.age_on` counts it)."""
+    today = on or timezone.localdate()
+    years = settings.MEMBER_ACCOUNT_MIN_AGE
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def invitable_members(case: Case) -> QuerySet[Membership]:
+    """Members of the case aged 15+ who have no account yet: the holder may invite them."""
+    return (
+        Membership.objects.filter(
+            case=case, person__account__isnull=True, person__birth_date__lte=account_age_cutoff()
+        )
+        .exclude(role=Role.HOLDER)
+        .select_related("person")
+        .order_by("person__birth_date", "id")
+    )
+
+
+def pending_signup_requests(case: Case) -> QuerySet[SignupRequest]:
+    """Members' signup requests waiting for the holder of the case."""
+    return (
+        SignupRequest.objects.filter(case=case, status=SignupRequest.Status.PENDING)
+        .select_related("person")
+        .order_by("created_at", "id")
+    )
+
+
+def signup_request_get(*, case: Case, request_id: int) -> SignupRequest:
+    """A signup request of this case (raises SignupRequest.DoesNotExist for an id of another case)."""
+    return SignupRequest.objects.select_related("person", "case").get(case=case, pk=request_id)
+
+
+def active_invitation(*, case: Case, person: Person) -> Invitation | None:
+    """The invitation of this member that still works, if any."""
+    return (
+        Invitation.objects.filter(
+            case=case, person=person, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def invitation_find(token: str) -> Invitation | None:
+    """The invitation a link's token designates, whatever its state (None for a token we never issued)."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        Invitation.objects.select_related("case", "person", "created_by").filter(token_hash=token_hash(token)).first()
+    )
+
+
+def invitation_state(invitation: Invitation) -> InvitationState:
+    if invitation.used_at is not None:
+        return InvitationState.USED
+    if invitation.revoked_at is not None:
+        return InvitationState.REVOKED
+    if invitation.expires_at <= timezone.now():
+        return InvitationState.EXPIRED
+    if not Membership.objects.filter(case_id=invitation.case_id, person_id=invitation.person_id).exists():
+        return InvitationState.REVOKED  # no longer a member of the case (a separation processed meanwhile)
+    return InvitationState.VALID
+
+
+# --- Invitations --------------------------------------------------------------------------------------------------
+
+
+def _revoke_active(person: Person, now: datetime.datetime) -> list[int]:
+    ids = list(
+        Invitation.objects.filter(person=person, used_at__isnull=True, revoked_at__isnull=True).values_list(
+            "id", flat=True
+        )
+    )
+    Invitation.objects.filter(pk__in=ids).update(revoked_at=now)
+    return ids
+
+
+@transaction.atomic
+def invitation_send(
+    *,
+    case: Case,
+    person: Person,
+    created_by: Person | None,
+    medium: str,
+    destination: str,
+    link: LinkBuilder,
+    origin: str = Invitation.Origin.HOLDER,
+) -> Invitation:
+    """Send a single-use link to `destination` so the member opens their own account. Any earlier invitation of
+    the member that still works is revoked: only the newest link opens the account."""
+    now = timezone.now()
+    revoked = _revoke_active(person, now)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    invitation = Invitation.objects.create(
+        case=case,
+        person=person,
+        origin=origin,
+        created_by=created_by,
+        medium=medium,
+        destination=destination,
+        token_hash=token_hash(token),
+        expires_at=now + timedelta(hours=settings.INVITATION_LIFETIME_HOURS),
+    )
+    template = (
+        "households/notices/invitation_holder"
+        if origin == Invitation.Origin.HOLDER
+        else "households/notices/invitation_approved"
+    )
+    message_queue(
+        medium=medium,
+        to=destination,
+        template=template,
+        context={
+            "person": person,
+            "holder": created_by,
+            "link": link(token),
+            "expires_at": timezone.localtime(invitation.expires_at),
+        },
+        person_id=person.pk,
+    )
+    journal.record(
+        "invitation.sent",
+        person_id=person.pk,
+        case_number=case.case_number,
+        before={"revoked_invitations": revoked},
+        after={
+            "invitation": invitation.pk,
+            "origin": origin,
+            "medium": medium,
+            "destination": _masked(destination),
+            "by": created_by.pk if created_by else None,
+        },
+    )
+    return invitation
+
+
+@journal.register_undo("invitation.sent")
+def _undo_invitation_sent(entry: Entry) -> None:
+    # The link stops working; the invitations it had replaced work again if they are still unused and not expired.
+    now = timezone.now()
+    Invitation.objects.filter(pk=entry.after.get("invitation"), revoked_at__isnull=True).update(revoked_at=now)
+    Invitation.objects.filter(
+        pk__in=entry.before.get("revoked_invitations", []), used_at__isnull=True, expires_at__gt=now
+    ).update(revoked_at=None)
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, reason: str) -> Invitation:
+    """Stop a link from working (too many wrong birth dates typed on it, the holder's decision…)."""
+    updated = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    invitation.refresh_from_db(fields=["revoked_at"])
+    if updated:
+        journal.record(
+            "invitation.revoked",
+            person_id=invitation.person_id,
+            case_number=invitation.case.case_number,
+            after={"invitation": invitation.pk, "reason": reason},
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_use(*, invitation: Invitation) -> Invitation:
+    """Mark the link used (once: raises Invitation.DoesNotExist if it no longer works), in the transaction that
+    opens the account; the member's other links and pending signup requests close with it."""
+    now = timezone.now()
+    locked = (
+        Invitation.objects.select_for_update()
+        .filter(pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if locked is None:
+        raise Invitation.DoesNotExist
+    locked.used_at = now
+    locked.save(update_fields=["used_at"])
+    journal.record(
+        "invitation.accepted",
+        person_id=locked.person_id,
+        case_number=invitation.case.case_number,
+        after={"invitation": locked.pk, "medium": locked.medium, "destination": _masked(locked.destination)},
+    )
+    member_signup_closed(person=locked.person)
+    return locked
+
+
+@transaction.atomic
+def member_signup_closed(*, person: Person) -> None:
+    """The member has an account now: their other links stop working and their pending requests are cancelled."""
+    now = timezone.now()
+    Invitation.objects.filter(person=person, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    SignupRequest.objects.filter(person=person, status=SignupRequest.Status.PENDING).update(
+        status=SignupRequest.Status.CANCELLED, decided_at=now
+    )
+
+
+# --- Signup requests ------------------------------------------------------------------------------------------------
+
+
+def signup_request_receipt(*, medium: str, destination: str, person_id: int | None = None) -> None:
+    """Tell the requester, on the contact they proved, that their request is recorded. The text says nothing about
+    whether their details matched a member: the signup pages send it in both cases."""
+    message_queue(
+        medium=medium,
+        to=destination,
+        template="households/notices/invitation_request_received",
+        context={"lifetime_hours": settings.INVITATION_LIFETIME_HOURS},
+        person_id=person_id,
+    )
+
+
+@transaction.atomic
+def signup_request_create(
+    *, case: Case, person: Person, medium: str, destination: str, decide_link: Callable[[SignupRequest], str]
+) -> SignupRequest:
+    """A member with no contact on file proved `destination` by a code and asks to open an account: the request
+    waits for the holder, who is told (on their validated contacts). A pending request of the same member in the
+    same case is replaced."""
+    now = timezone.now()
+    replaced = list(
+        SignupRequest.objects.filter(case=case, person=person, status=SignupRequest.Status.PENDING).values_list(
+            "id", flat=True
+        )
+    )
+    SignupRequest.objects.filter(pk__in=replaced).update(status=SignupRequest.Status.CANCELLED, decided_at=now)
+    signup_request = SignupRequest.objects.create(case=case, person=person, medium=medium, destination=destination)
+    journal.record(
+        "signup.requested",
+        person_id=person.pk,
+        case_number=case.case_number,
+        before={"replaced_requests": replaced},
+        after={"request": signup_request.pk, "medium": medium, "destination": _masked(destination)},
+    )
+    holder = Membership.objects.filter(case=case, role=Role.HOLDER).select_related("person").first()
+    if holder is not None:
+        person_notify(
+            person_id=holder.person_id,
+            template="households/notices/invitation_request_holder",
+            context={
+                "holder": holder.person,
+                "member": person,
+                "case_number": case.case_number,
+                "link": decide_link(signup_request),
+            },
+        )
+    return signup_request
+
+
+@journal.register_undo("signup.requested")
+def _undo_signup_requested(entry: Entry) -> None:
+    SignupRequest.objects.filter(pk=entry.after.get("request"), status=SignupRequest.Status.PENDING).update(
+        status=SignupRequest.Status.CANCELLED, decided_at=timezone.now()
+    )
+
+
+def _decide(signup_request: SignupRequest, status: str, by: Person) -> SignupRequest:
+    locked = SignupRequest.objects.select_for_update().get(pk=signup_request.pk)
+    if locked.status != SignupRequest.Status.PENDING:
+        raise SignupRequestClosed(locked.status)
+    locked.status = status
+    locked.decided_at = timezone.now()
+    locked.decided_by = by
+    locked.save(update_fields=["status", "decided_at", "decided_by"])
+    return locked
+
+
+class SignupRequestClosed(Exception):
+    """The request was already approved, refused or cancelled (another tab, another device)."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+@transaction.atomic
+def signup_request_approve(*, signup_request: SignupRequest, by: Person, link: LinkBuilder) -> Invitation:
+    """The holder approves: an invitation goes to the contact the member proved (raises SignupRequestClosed)."""
+    decided = _decide(signup_request, SignupRequest.Status.APPROVED, by)
+    invitation = invitation_send(
+        case=decided.case,
+        person=decided.person,
+        created_by=by,
+        medium=decided.medium,
+        destination=decided.destination,
+        link=link,
+        origin=Invitation.Origin.APPROVAL,
+    )
+    journal.record(
+        "signup.approved",
+        person_id=decided.person_id,
+        case_number=decided.case.case_number,
+        before={"status": SignupRequest.Status.PENDING},
+        after={"request": decided.pk, "invitation": invitation.pk, "by": by.pk},
+    )
+    return invitation
+
+
+@journal.register_undo("signup.approved")
+def _undo_signup_approved(entry: Entry) -> None:
+    invitation = Invitation.objects.filter(pk=entry.after.get("invitation")).first()
+    if (
+        invitation is not None
+        and invitation.used_at is not None
+        and Person.objects.filter(pk=invitation.person_id, account__isnull=False).exists()
+    ):
+        raise journal.UndoError(
+            "L'invitation a déjà servi à ouvrir le compte : annulez d'abord la création du compte."
+        )
+    Invitation.objects.filter(pk=entry.after.get("invitation"), revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    _back_to_pending(entry.after.get("request"))
+
+
+def _back_to_pending(request_id: int | None) -> None:
+    signup_request = SignupRequest.objects.filter(pk=request_id).first()
+    if signup_request is None:
+        return
+    other_pending = SignupRequest.objects.filter(
+        case_id=signup_request.case_id, person_id=signup_request.person_id, status=SignupRequest.Status.PENDING
+    ).exclude(pk=signup_request.pk)
+    if other_pending.exists():  # a newer request waits: this one stays closed
+        return
+    signup_request.status = SignupRequest.Status.PENDING
+    signup_request.decided_at = None
+    signup_request.decided_by = None
+    signup_request.save(update_fields=["status", "decided_at", "decided_by"])
+
+
+@transaction.atomic
+def signup_request_refuse(*, signup_request: SignupRequest, by: Person) -> SignupRequest:
+    """The holder refuses: the member is told on the contact they proved (raises SignupRequestClosed)."""
+    decided = _decide(signup_request, SignupRequest.Status.REFUSED, by)
+    message_queue(
+        medium=decided.medium,
+        to=decided.destination,
+        template="households/notices/invitation_request_refused",
+        context={"person": decided.person},
+        person_id=decided.person_id,
+    )
+    journal.record(
+        "signup.refused",
+        person_id=decided.person_id,
+        case_number=decided.case.case_number,
+        before={"status": SignupRequest.Status.PENDING},
+        after={"request": decided.pk, "by": by.pk},
+    )
+    return decided
+
+
+@journal.register_undo("signup.refused")
+def _undo_signup_refused(entry: Entry) -> None:
+    _back_to_pending(entry.after.get("request"))
