@@ -91,6 +91,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # E-mails and SMS are plain text: no HTML escaping ("N'Diaye", not "N&#x27;Diaye"). messaging uses it.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "moncompte" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Data stores -----------------------------------------------------------------------------------------------------

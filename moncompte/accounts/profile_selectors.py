@@ -66,15 +66,19 @@ def security_kinds_q() -> Q:
 
 def security_history(account: Account) -> QuerySet[Entry]:
     """The account's security events, newest first: entries about the person, and the delegation changes of the
-    cases where they are holder or partner (a grant is recorded about the holder, yet it concerns the partner too).
+    cases where they are holder, or partner when the delegation was theirs (a grant is recorded about the holder, yet
+    it concerns the partner too; a former partner's is none of a new partner's business).
     Who did what is shown by `shows_device`: never another person's device or address."""
-    delegation_cases = [
-        m.case.case_number for m in policy.memberships_of(account.person) if m.role in (Role.HOLDER, Role.PARTNER)
-    ]
+    memberships = list(policy.memberships_of(account.person))
+    held = [m.case.case_number for m in memberships if m.role == Role.HOLDER]
+    partnered = [m.case.case_number for m in memberships if m.role == Role.PARTNER]
+    delegation = Q(kind__startswith="delegation.")
+    theirs = Q(after__partner=account.person_id) | Q(before__partner=account.person_id)
     mine = (
         Q(person_id=account.person_id)
-        | Q(actor_account_id=account.pk, kind__startswith="delegation.")
-        | Q(case_number__in=delegation_cases, kind__startswith="delegation.")
+        | (Q(actor_account_id=account.pk) & delegation)
+        | (Q(case_number__in=held) & delegation)
+        | (Q(case_number__in=partnered) & delegation & theirs)
     )
     return Entry.objects.filter(mine & security_kinds_q()).order_by("-created_at", "-id")
 

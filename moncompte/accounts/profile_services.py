@@ -127,6 +127,8 @@ def contact_change_confirm(*, account: Account, code: str, site_url: str) -> Acc
             "person": account.person,
             "when": timezone.localtime(entry.created_at),
             "medium": otp.medium,
+            # Replaced, or added (a first mobile): the old contacts are told which, in plain words.
+            "replaced": bool(previous.get(otp.medium)),
             "new_contact": verification.mask_destination(otp.destination),
             "not_me_url": not_me_url(site_url=site_url, account=account, entry=entry),
             "reset_url": site_url.rstrip("/") + reverse("accounts:password_reset"),
@@ -209,7 +211,7 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
 
     A second report of the same entry changes nothing (the person may have set a new password since)."""
     with transaction.atomic():
-        account = Account.objects.select_for_update().select_related("person").get(pk=account.pk)
+        account = Account.objects.select_for_update(of=("self",)).select_related("person").get(pk=account.pk)
         existing = SecurityReport.objects.filter(account=account, entry_id=entry.pk).first()
         if existing is not None:
             return ReportOutcome(existing, already_reported=True)

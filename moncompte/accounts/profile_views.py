@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from moncompte.accounts import profile_selectors as selectors
 from moncompte.accounts import profile_services
@@ -66,7 +66,7 @@ def _site_url(request: HttpRequest) -> str:
 
 
 @citizen_required
-@require_GET
+@require_safe
 def info_view(request: HttpRequest) -> HttpResponse:
     account = request.user
     person = account.person
@@ -102,7 +102,7 @@ def correction_view(request: HttpRequest) -> HttpResponse:
 
 
 @citizen_required
-@require_GET
+@require_safe
 def download_view(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in DOWNLOAD_FORMATS:
         raise Http404
@@ -224,13 +224,26 @@ def contact_code_view(request: HttpRequest) -> HttpResponse:
 # --- "Ce n'était pas moi" ------------------------------------------------------------------------------------------
 
 
+#: The link's token leaves the address bar at once (as the invitation link's does): the confirmation page lives at
+#: this placeholder, with the token kept in the session.
+NOT_ME_URL_TOKEN = "confirmer"  # noqa: S105 (a path segment, not a secret)
+NOT_ME_SESSION_KEY = "not_me_token"
+
+
 @require_http_methods(["GET", "POST"])
 def not_me_view(request: HttpRequest, token: str) -> HttpResponse:
-    """The link of a notice (works signed out): GET asks for confirmation, POST acts."""
+    """The link of a notice (works signed out): GET asks for confirmation, POST acts. The link as received moves its
+    token into the session and comes back here without it, so it stays out of the history and of any Referer."""
+    placeholder = token == NOT_ME_URL_TOKEN
+    if placeholder:
+        token = request.session.get(NOT_ME_SESSION_KEY, "")
     try:
         account, entry = profile_services.not_me_check(token)
     except NotMeLinkError as error:
         return render(request, "accounts/profile/not_me_invalid.html", {"reason": error.reason}, status=400)
+    if request.method == "GET" and not placeholder:
+        request.session[NOT_ME_SESSION_KEY] = token
+        return redirect("profile:not_me", token=NOT_ME_URL_TOKEN)
     report = SecurityReport.objects.filter(account=account, entry_id=entry.pk).first()
     if request.method == "GET" or report is not None:
         context = {"entry": entry, "label": selectors.entry_label(entry), "report": report}
@@ -238,6 +251,7 @@ def not_me_view(request: HttpRequest, token: str) -> HttpResponse:
     outcome = profile_services.security_report(
         account=account, entry=entry, source="notice", site_url=_site_url(request)
     )
+    request.session.pop(NOT_ME_SESSION_KEY, None)
     if request.user.is_authenticated and request.user.pk == account.pk:
         auth_logout(request)
     return render(request, "accounts/profile/not_me_done.html", {"outcome": outcome})
@@ -247,7 +261,7 @@ def not_me_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @citizen_required
-@require_GET
+@require_safe
 def security_view(request: HttpRequest) -> HttpResponse:
     account = request.user
     page = Paginator(selectors.security_history(account), selectors.HISTORY_PAGE_SIZE).get_page(
@@ -301,7 +315,7 @@ def security_report_view(request: HttpRequest) -> HttpResponse:
 
 
 @citizen_required
-@require_GET
+@require_safe
 def sessions_view(request: HttpRequest) -> HttpResponse:
     current = request.session.get(SESSION_RECORD_KEY)
     rows = [

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from moncompte.accounts.models import Account
-from moncompte.households.selectors import pin_memberships_for_person
+from moncompte.households.models import PIN_ROLES
+from moncompte.households.selectors import memberships_for_person
 from moncompte.identity.models import Person
 from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
@@ -221,13 +222,14 @@ def reset_destinations(person: Person) -> dict[str, str]:
 
 
 def password_reset_allowed(person: Person) -> bool:
-    """Someone with an account, or a holder or partner who may still migrate with the case PIN. Children and other
-    members open their first account through the member signup of the households app, not through a reset. A
-    deactivated account cannot be reopened by a reset."""
+    """Someone with an account, or a holder or partner of a case: one who may still migrate with the case PIN, or
+    the holder of a case that has no PIN (a partner who left in a separation and never opened an account gets a new
+    case without one). Children and other members open their first account through the member signup, not through a
+    reset. A deactivated account cannot be reopened by a reset."""
     account = Account.objects.filter(person=person).first()
     if account is not None:
         return account.is_active
-    return pin_memberships_for_person(person).exists()
+    return memberships_for_person(person).filter(role__in=PIN_ROLES).exists()
 
 
 def password_reset_request(*, person: Person | None, medium: str) -> bool:

@@ -16,6 +16,7 @@ import datetime
 import hashlib
 import hmac
 import secrets
+import time
 import unicodedata
 from datetime import timedelta
 from enum import StrEnum
@@ -24,6 +25,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -48,6 +50,10 @@ from moncompte.verification.models import Purpose
 NOTICES_PER_HOUR = 3
 #: Wrong birth dates typed on one invitation link before it stops working.
 INVITATION_MAX_BIRTH_DATE_FAILURES = 5
+#: Codes an hour to typed contacts from one network address, whatever the contacts and the details: that path sends
+#: to any address or number anyone types, it must not become a way to send e-mails or SMS in bulk (a fresh session
+#: and a fresh number each time escape the per-destination limit). Generous: homes and mobile networks share one.
+TYPED_CONTACT_SENDS_PER_IP_PER_HOUR = 20
 
 
 class Standing(StrEnum):
@@ -181,13 +187,33 @@ def signup_code_pending(person: Person | None) -> bool:
 
 def signup_complete(*, person: Person, code: str, password: str) -> Account:
     """Check the code (raises CodeInvalid) and open the member's account: the password set, the contact the code went
-    to validated, the holder told. The password is checked first (raises ValidationError): a refused password costs
-    no try of the code."""
+    to validated, the holder told. A refused password (raises ValidationError) costs no try of the right code.
+
+    The page already checked the password against the details typed, as it does for details that match no one. What
+    only the member's record refuses (their surname, another given name) is said once the code is proven right:
+    before, it would tell whoever typed a wrong code that the details match a member."""
     if signup_standing(person) != Standing.ELIGIBLE:
         raise verification.CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
-    validate_password(password, user=Account(person=person, login_id=services._login_id(person)))
+    try:
+        validate_password(password, user=Account(person=person, login_id=services._login_id(person)))
+    except ValidationError as refusal:
+        _raise_after_code_check(person=person, code=code, refusal=refusal)
     otp = verification.code_verify(person=person, purpose=Purpose.SIGNUP, code=code)
     return _open(person=person, via="signup", medium=otp.medium, destination=otp.destination, password=password)
+
+
+def _raise_after_code_check(*, person: Person, code: str, refusal: ValidationError) -> None:
+    """A wrong code: CodeInvalid, the try counted, as for details that match no one. The right code: the password's
+    refusal, with the code's use rolled back so the member keeps it for a better password."""
+    wrong: verification.CodeInvalid | None = None
+    with transaction.atomic():
+        try:
+            verification.code_verify(person=person, purpose=Purpose.SIGNUP, code=code)
+        except verification.CodeInvalid as error:
+            wrong = error  # leave the block normally: the counted try commits
+        else:
+            raise refusal  # leaves through the block: the code is not used up
+    raise wrong
 
 
 def _open(*, person: Person, via: str, medium: str, destination: str, password: str) -> Account:
@@ -233,6 +259,15 @@ def contact_code_hmac(destination: str, code: str) -> str:
     return hmac.new(_contact_code_key(), f"{destination}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def _throttled(wait: float) -> verification.CodeThrottled:
+    minutes = max(1, int(wait // 60) + (1 if wait % 60 else 0))
+    return verification.CodeThrottled(
+        _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
+        % {"delay": ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}},
+        retry_after=int(wait),
+    )
+
+
 def _check_contact_sends(destination: str) -> None:
     """At most OTP_MAX_SENDS_PER_HOUR codes an hour to one typed contact, whether a member is behind it or not."""
     since = timezone.now() - timedelta(hours=1)
@@ -244,21 +279,36 @@ def _check_contact_sends(destination: str) -> None:
         .values_list("created_at", flat=True)
     )
     if len(sent) >= settings.OTP_MAX_SENDS_PER_HOUR:
-        wait = (sent[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - timezone.now()).total_seconds()
-        minutes = max(1, int(wait // 60) + (1 if wait % 60 else 0))
-        raise verification.CodeThrottled(
-            _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
-            % {"delay": ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}},
-            retry_after=int(wait),
+        raise _throttled(
+            (sent[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - timezone.now()).total_seconds()
         )
 
 
+def _check_sends_from(ip: str | None) -> None:
+    """At most TYPED_CONTACT_SENDS_PER_IP_PER_HOUR codes to typed contacts per clock hour from one address (each
+    request counts, a refused one too)."""
+    hour = int(time.time() // 3600)
+    key = f"signup:typed-contact-sends:{ip or '-'}:{hour}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        sent = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=3600)
+        sent = 1
+    if sent > TYPED_CONTACT_SENDS_PER_IP_PER_HOUR:
+        raise _throttled((hour + 1) * 3600 - time.time())
+
+
 @transaction.atomic
-def signup_contact_code_send(*, person: Person | None, medium: str, destination: str) -> str | None:
+def signup_contact_code_send(
+    *, person: Person | None, medium: str, destination: str, ip: str | None = None
+) -> str | None:
     """Send a code to the contact the visitor typed, to prove they receive messages there (it proves nothing about who
     they are). An eligible member gets a real one-time code (None is returned); for anyone else the same message
     leaves with a code whose HMAC is returned, for the caller to keep in the session: the visitor cannot tell
-    whether their details matched. Raises CodeThrottled (hourly limit of the destination, the same for both)."""
+    whether their details matched. Raises CodeThrottled (hourly limits of the destination and of the visitor's
+    address `ip`, the same for both)."""
+    _check_sends_from(ip)
     _check_contact_sends(destination)
     if signup_standing(person) == Standing.ELIGIBLE:
         try:

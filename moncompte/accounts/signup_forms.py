@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from types import SimpleNamespace
 
 from django import forms
 from django.conf import settings
@@ -121,10 +122,21 @@ class InviteForm(ContactForm):
 
 
 class InvitationAcceptForm(NewPasswordForm):
-    """The invitee confirms their birth date (a forwarded link alone is not enough), then chooses their password."""
+    """The invitee confirms their birth date (a forwarded link alone is not enough), then chooses their password.
+
+    The password rules check it here against what the page shows and the date typed, never against the invitee's
+    record: a refusal for their real birth date or surname would tell whoever holds the link what they are, without
+    costing a try of the birth date. The view checks the date, then the service the rules against the record."""
 
     birth_date = BirthDateField()
     field_order = ["birth_date", "password1", "password2"]
+
+    def __init__(self, *args, first_name: str, **kwargs):
+        super().__init__(*args, account=SimpleNamespace(given_names=first_name, birth_date=None), **kwargs)
+
+    def clean_password1(self):
+        self.account.birth_date = self.cleaned_data.get("birth_date")
+        return super().clean_password1()
 
 
 class DecisionForm(forms.Form):

@@ -24,7 +24,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from moncompte.accounts import signup
 from moncompte.accounts.forms import CodeForm, ContactForm
@@ -38,6 +38,7 @@ from moncompte.accounts.signup_forms import (
     SignupStartForm,
     fifteenth_birthday,
 )
+from moncompte.accounts.throttling import login_client_ip
 from moncompte.accounts.views import _start_session
 from moncompte.households import invitations, policy
 from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
@@ -124,7 +125,7 @@ def contact_view(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _wait_message(wait))
         else:
             try:
-                _send_contact_code(state, medium=medium, destination=destination)
+                _send_contact_code(request, state, medium=medium, destination=destination)
             except CodeError as error:
                 form.add_error(None, error.message)
             else:
@@ -146,10 +147,10 @@ def _wait_message(wait: float) -> str:
     }
 
 
-def _send_contact_code(state: dict, *, medium: str, destination: str) -> None:
+def _send_contact_code(request: HttpRequest, state: dict, *, medium: str, destination: str) -> None:
     with minimum_duration(SIGNUP_MIN_DURATION):
         contact_hmac = signup.signup_contact_code_send(
-            person=_state_person(state), medium=medium, destination=destination
+            person=_state_person(state), medium=medium, destination=destination, ip=login_client_ip(request)
         )
     state.update(medium=medium, destination=destination, contact_hmac=contact_hmac, started=time.time(), attempts=0)
 
@@ -206,7 +207,7 @@ def code_view(request: HttpRequest) -> HttpResponse:
             return redirect("signup:code")
         if typed:
             try:
-                _send_contact_code(state, medium=state["medium"], destination=state["destination"])
+                _send_contact_code(request, state, medium=state["medium"], destination=state["destination"])
             except CodeError as error:
                 messages.error(request, error.message)
                 return redirect("signup:code")
@@ -279,7 +280,7 @@ def _typed_code(request: HttpRequest, state: dict, person: Person | None, form, 
     return redirect("signup:pending")
 
 
-@require_GET
+@require_safe
 def pending_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup/pending.html", {"lifetime_hours": settings.INVITATION_LIFETIME_HOURS})
 
@@ -485,7 +486,7 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     if state != invitations.InvitationState.VALID:
         return _invalid(request, state, 410)
     invitee = invitation.person
-    form = InvitationAcceptForm(posted(request), account=Account(person=invitee, login_id=invitee.nir or ""))
+    form = InvitationAcceptForm(posted(request), first_name=invitee.first_name)
     if request.method == "POST" and form.is_valid():
         left = signup.invitation_birth_date_check(invitation=invitation, birth_date=form.cleaned_data["birth_date"])
         if left == 0:

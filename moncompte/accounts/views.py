@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from moncompte.accounts import services
 from moncompte.accounts.authentication import AUTH_VIA_PASSWORD
@@ -190,7 +190,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-@require_GET
+@require_safe
 def provisional_id_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/provisional_id.html")
 
@@ -301,7 +301,7 @@ def onboarding_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     person = request.user.person
     if person is None:  # an agent's account
@@ -315,6 +315,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
                 for member in policy.members_visible(person, membership.case)
             ],
             "limits": policy.limits(person, membership.case),
+            "sees_case": policy.can(person, policy.Capability.VIEW_CASE, membership.case),
         }
         for membership in policy.memberships_of(person)
     ]

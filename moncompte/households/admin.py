@@ -10,21 +10,33 @@ from moncompte.households.models import (
     SeparationRequest,
     SignupRequest,
 )
-from moncompte.households.separation import SeparationError, separation_process
+from moncompte.households.separation import SeparationError, separation_process, separation_processing_undo
 from moncompte.identity.models import Person
-from moncompte.journal import services as journal
 from moncompte.journal.admin import ReadOnlyAdmin
-from moncompte.journal.models import Entry
 
 
 class MembershipInline(admin.TabularInline):
+    """Shown, not edited: a household changes through the services (import, separation), which journal it."""
+
     model = Membership
     extra = 0
-    raw_id_fields = ["person"]
+    fields = ["person", "role", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
+    """Read-only: cases come from the import and change through the services (separation), which journal it."""
+
     list_display = ["case_number", "created_at"]
     search_fields = ["case_number"]
     exclude = ["pin_hash"]
@@ -114,49 +126,42 @@ class SeparationRequestAdmin(ReadOnlyAdmin):
         ]
         return format_html_join("", "<p>{} : {}</p>", rows)
 
-    @admin.action(description="Traiter la séparation")
+    def has_process_permission(self, request) -> bool:
+        """Processing (or undoing) a separation changes the household: for agents allowed to change declarations, not
+        for those who may only read them."""
+        return request.user.has_perm("households.change_separationrequest")
+
+    @admin.action(description="Traiter la séparation", permissions=["process"])
     def process(self, request, queryset):
-        done = 0
+        skipped = queryset.exclude(status=SeparationRequest.Status.PENDING).count()
         for separation in queryset.filter(status=SeparationRequest.Status.PENDING).order_by("created_at"):
             try:
                 new_case = separation_process(request=separation, agent_account_id=request.user.pk)
             except SeparationError as error:
                 self.message_user(request, f"Dossier {separation.case.case_number} : {error.message}", messages.ERROR)
             else:
-                done += 1
                 self.message_user(
                     request,
                     f"Séparation du dossier {separation.case.case_number} traitée : nouveau dossier "
                     f"n° {new_case.case_number}.",
                     messages.SUCCESS,
                 )
-        skipped = queryset.exclude(status=SeparationRequest.Status.PENDING).count()
         if skipped:
             self.message_user(
                 request, f"{skipped} déclaration(s) déjà traitée(s) ou annulée(s) : ignorée(s).", messages.WARNING
             )
 
-    @admin.action(description="Annuler le traitement de la séparation")
+    @admin.action(description="Annuler le traitement de la séparation", permissions=["process"])
     def undo_processing(self, request, queryset):
         for separation in queryset.filter(status=SeparationRequest.Status.PROCESSED):
-            entry = (
-                Entry.objects.filter(kind="separation.processed", after__request=separation.pk, undone_at__isnull=True)
-                .order_by("-created_at")
-                .first()
-            )
-            if entry is None:
-                self.message_user(
-                    request, f"Dossier {separation.case.case_number} : traitement introuvable.", messages.ERROR
-                )
-                continue
             try:
-                journal.undo(entry)
-            except journal.UndoError as error:
-                self.message_user(request, f"Dossier {separation.case.case_number} : {error}", messages.ERROR)
+                separation_processing_undo(request=separation)
+            except SeparationError as error:
+                self.message_user(request, f"Dossier {separation.case.case_number} : {error.message}", messages.ERROR)
             else:
                 self.message_user(
                     request,
                     f"Traitement de la séparation du dossier {separation.case.case_number} annulé : la déclaration "
-                    "est de nouveau à traiter.",
+                    "est de nouveau à traiter. L'allocataire et son conjoint en sont informés.",
                     messages.SUCCESS,
                 )

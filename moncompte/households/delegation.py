@@ -174,6 +174,12 @@ def _undo_delegation_revoked(entry: Entry) -> None:
     case = _lock(delegation.case)
     if delegation.revoked_at is None or delegation_active(case) is not None:
         return
+    if Delegation.objects.filter(case=case, pk__gt=delegation.pk, revoked_by__isnull=False).exists():
+        # The holder granted and revoked a delegation again since (an undone revocation or grant leaves no
+        # `revoked_by`): their latest decision stands.
+        raise journal.UndoError(
+            _("Une délégation plus récente a été accordée puis retirée depuis : celle-ci ne peut pas être rendue.")
+        )
     if _role_of(case, delegation.partner) != Role.PARTNER:
         raise journal.UndoError(
             _("Cette personne n'est plus le conjoint du dossier : la délégation ne peut pas être rendue.")

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
@@ -369,7 +370,7 @@ def _undo_signup_approved(entry: Entry) -> None:
         and Person.objects.filter(pk=invitation.person_id, account__isnull=False).exists()
     ):
         raise journal.UndoError(
-            "L'invitation a déjà servi à ouvrir le compte : annulez d'abord la création du compte."
+            _("L'invitation a déjà servi à ouvrir le compte : annulez d'abord la création du compte.")
         )
     Invitation.objects.filter(pk=entry.after.get("invitation"), revoked_at__isnull=True).update(
         revoked_at=timezone.now()

@@ -59,7 +59,7 @@ from django.utils import timezone
 from moncompte.households.import_models import ImportRun
 from moncompte.households.models import Case, Membership, Role
 from moncompte.households.services import hash_case_pin
-from moncompte.identity.models import FRANCE, Person
+from moncompte.identity.models import FRANCE, PERSON_DATA_FIELDS, Person
 from moncompte.identity.nir import NirError, parse_nir
 from moncompte.journal import services as journal
 from moncompte.journal.context import acting
@@ -112,17 +112,7 @@ _COUNTRY = re.compile(r"99[0-9]{3}")
 _email_validator = EmailValidator()
 
 #: Person fields the file sets (the names of PersonRow's attributes are the model's).
-PERSON_FIELDS = (
-    "birth_name",
-    "usage_name",
-    "given_names",
-    "birth_date",
-    "sex",
-    "birthplace",
-    "birth_country",
-    "email_on_file",
-    "mobile_on_file",
-)
+PERSON_FIELDS = PERSON_DATA_FIELDS
 
 
 class LegacyFileError(Exception):

@@ -150,9 +150,19 @@ def cases_of(who) -> QuerySet[Case]:
     return Case.objects.filter(memberships__person=person).order_by("case_number")
 
 
+#: The largest id the database stores (BIGINT): a larger one from a URL or a form is no object of anyone's.
+MAX_ID = 2**63 - 1
+_CASE_NUMBER_LENGTH = Case._meta.get_field("case_number").max_length
+
+
 def case_get(who, case_number: str) -> Case:
-    """A case of the person, by number; raises Case.DoesNotExist for any other (the view answers 404)."""
-    return cases_of(who).get(case_number=str(case_number))
+    """A case of the person, by number; raises Case.DoesNotExist for any other (the view answers 404).
+
+    A number no case can have (too long, or with a NUL byte, which PostgreSQL refuses in a query) is not looked up."""
+    case_number = str(case_number)
+    if not case_number or len(case_number) > _CASE_NUMBER_LENGTH or "\x00" in case_number:
+        raise Case.DoesNotExist
+    return cases_of(who).get(case_number=case_number)
 
 
 def memberships_of(who) -> QuerySet[Membership]:
@@ -176,6 +186,12 @@ def member_get(who, case: Case, person_id, capability: Capability) -> Membership
     """Another member of the case, for an action the person may take on the household (invite, approve…).
     Raises Membership.DoesNotExist when the capability is missing or the id is not a member of this case."""
     if not can(who, capability, case):
+        raise Membership.DoesNotExist
+    try:
+        person_id = int(person_id)
+    except (TypeError, ValueError):
+        raise Membership.DoesNotExist from None
+    if not 0 < person_id <= MAX_ID:  # SQLite cannot even compare a larger one: no such member
         raise Membership.DoesNotExist
     return household_of(standing(who, case).membership).get(person_id=person_id)
 

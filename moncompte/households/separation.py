@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from moncompte.households.models import Case, Delegation, Membership, Role, SeparationRequest
+from moncompte.households.models import Case, Delegation, Membership, Role, SeparationRequest, SignupRequest
 from moncompte.households.selectors import children_of, delegation_active, membership_in_role
 from moncompte.identity.models import Person
 from moncompte.journal import services as journal
@@ -24,6 +24,7 @@ from moncompte.messaging.services import person_notify
 
 NOTICE_DECLARED = "households/notices/separation_declared"
 NOTICE_PROCESSED = "households/notices/separation_processed"
+NOTICE_UNDONE = "households/notices/separation_undone"
 #: How far back a separation may be declared online; older ones are settled with an agent.
 MAX_YEARS_BACK = 5
 CASE_NUMBER_ATTEMPTS = 5
@@ -177,6 +178,41 @@ def _place(membership: Membership) -> dict:
     return {"membership": membership.pk, "case": membership.case_id, "role": membership.role}
 
 
+def _signup_requests_follow(
+    case: Case, new_case: Case, *, leaving: Membership, children: list[Membership]
+) -> dict[str, list[int]]:
+    """Pending account requests of the people who leave the case: a child's follows them to the new case (its
+    holder, the parent they now live with, decides); the leaving person's own request is cancelled (they are no
+    longer a member of the case whose holder would have decided). The holder who stays no longer sees either."""
+    pending = SignupRequest.objects.filter(case=case, status=SignupRequest.Status.PENDING)
+    moved = list(pending.filter(person_id__in=[child.person_id for child in children]).values_list("id", flat=True))
+    SignupRequest.objects.filter(pk__in=moved).update(case=new_case)
+    cancelled = list(pending.filter(person_id=leaving.person_id).values_list("id", flat=True))
+    SignupRequest.objects.filter(pk__in=cancelled).update(
+        status=SignupRequest.Status.CANCELLED, decided_at=timezone.now()
+    )
+    return {"moved": moved, "cancelled": cancelled}
+
+
+def _signup_requests_back(entry: Entry, case_id: int, new_case: Case) -> None:
+    """Undo `_signup_requests_follow`: the requests still waiting go back to the case, the cancelled ones wait again
+    unless the person opened their account or asked again meanwhile."""
+    follow = entry.after.get("signup_requests") or {}
+    SignupRequest.objects.filter(
+        pk__in=follow.get("moved", []), case=new_case, status=SignupRequest.Status.PENDING
+    ).update(case_id=case_id)
+    for signup_request in SignupRequest.objects.filter(
+        pk__in=follow.get("cancelled", []), status=SignupRequest.Status.CANCELLED
+    ):
+        pending_again = SignupRequest.objects.filter(
+            case_id=signup_request.case_id, person_id=signup_request.person_id, status=SignupRequest.Status.PENDING
+        ).exists()
+        has_account = Person.objects.filter(pk=signup_request.person_id, account__isnull=False).exists()
+        if not pending_again and not has_account:
+            signup_request.status, signup_request.decided_at = SignupRequest.Status.PENDING, None
+            signup_request.save(update_fields=["status", "decided_at"])
+
+
 @transaction.atomic
 def separation_process(*, request: SeparationRequest, agent_account_id: int | None) -> Case:
     """An agent processes a pending declaration: the person who leaves becomes holder of a new case (new number,
@@ -210,6 +246,7 @@ def separation_process(*, request: SeparationRequest, agent_account_id: int | No
     for child in moving_children:
         child.case = new_case
         child.save(update_fields=["case"])
+    signup_requests = _signup_requests_follow(case, new_case, leaving=leaving, children=moving_children)
 
     request.status = SeparationRequest.Status.PROCESSED
     request.processed_at = timezone.now()
@@ -228,6 +265,7 @@ def separation_process(*, request: SeparationRequest, agent_account_id: int | No
             "new_case": new_case.pk,
             "new_case_number": new_case.case_number,
             "memberships": [_place(m) for m in (staying, leaving, *moving_children)],
+            "signup_requests": signup_requests,
         },
     )
     when = timezone.localtime()
@@ -282,6 +320,7 @@ def _undo_separation_processed(entry: Entry) -> None:
         ):
             delegation.revoked_at = None
             delegation.save(update_fields=["revoked_at"])
+    _signup_requests_back(entry, request.case_id, new_case)
     request.status = SeparationRequest.Status.PENDING
     request.processed_at = None
     request.processed_by_account_id = None
@@ -289,6 +328,39 @@ def _undo_separation_processed(entry: Entry) -> None:
     request.save(update_fields=["status", "processed_at", "processed_by_account_id", "new_case"])
     if not _referenced(new_case):
         new_case.delete()
+
+
+@transaction.atomic
+def separation_processing_undo(*, request: SeparationRequest) -> None:
+    """An agent cancels the processing of a separation (raises SeparationError when it cannot be undone): the
+    household is put back as it was and the declaration waits again. Holder and partner are told, in the same
+    transaction: the person who left sees the household again, and the delegation, if there was one, is back."""
+    entry = (
+        Entry.objects.filter(kind="separation.processed", after__request=request.pk, undone_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if entry is None:
+        raise SeparationError(_("Cette séparation n'est plus dans l'état où son traitement l'a laissée."))
+    try:
+        journal.undo(entry)
+    except journal.UndoError as error:
+        raise SeparationError(str(error)) from None
+    case = Case.objects.get(pk=request.case_id)
+    delegated = delegation_active(case) is not None
+    when = timezone.localtime()
+    for membership in _couple(case):
+        if membership is not None:
+            person_notify(
+                person_id=membership.person_id,
+                template=NOTICE_UNDONE,
+                context={
+                    "person": membership.person,
+                    "case_number": case.case_number,
+                    "delegated": delegated,
+                    "when": when,
+                },
+            )
 
 
 def _referenced(case: Case) -> bool:

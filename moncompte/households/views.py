@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from moncompte.households import policy, selectors
 from moncompte.households.delegation import DelegationError, delegation_grant, delegation_revoke
@@ -58,7 +58,10 @@ def _case_view(request: HttpRequest, case: Case) -> dict:
     signup_requests = []
     if policy.can(who, Capability.APPROVE_SIGNUP, case):
         signup_requests = list(
-            SignupRequest.objects.filter(case=case, status=SignupRequest.Status.PENDING)
+            # Only members of the case still: a request of someone who left with a separation is not this holder's.
+            SignupRequest.objects.filter(
+                case=case, status=SignupRequest.Status.PENDING, person__memberships__case=case
+            )
             .select_related("person")
             .order_by("created_at")
         )
@@ -77,7 +80,7 @@ def _case_view(request: HttpRequest, case: Case) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def home_view(request: HttpRequest) -> HttpResponse:
     if request.user.person is None:  # an agent's account
         return redirect("admin:index")
@@ -86,7 +89,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def case_view(request: HttpRequest, case_number: str) -> HttpResponse:
     case = _case_or_404(request, case_number)
     return render(request, "households/home.html", {"cases": [_case_view(request, case)], "single": True})

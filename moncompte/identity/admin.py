@@ -9,8 +9,21 @@ from moncompte.journal.admin import ReadOnlyAdmin
 class PersonAdmin(admin.ModelAdmin):
     list_display = ["birth_name", "usage_name", "given_names", "birth_date"]
     search_fields = ["birth_name", "usage_name", "nir", "provisional_id"]
-    exclude = ["nir"]
-    readonly_fields = ["nir_masked", "created_at", "updated_at"]
+    fields = ["nir_masked", "provisional_id", *services.CORRECTABLE_FIELDS, "created_at", "updated_at"]
+    readonly_fields = ["nir_masked", "provisional_id", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # people come from the agency's systems (legacy import), never typed in here
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        """Through the service, so the correction is journaled (before/after) and can be undone."""
+        changes = {
+            field: form.cleaned_data[field] for field in form.changed_data if field in services.CORRECTABLE_FIELDS
+        }
+        services.person_correct(person=obj, changes=changes, agent_account_id=request.user.pk)
 
 
 @admin.register(CorrectionRequest)

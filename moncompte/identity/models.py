@@ -9,6 +9,20 @@ class Sex(models.TextChoices):
 
 FRANCE = "99100"
 
+#: The pivot identity and the contacts on file: what the legacy export sets and what an agent may correct (never the
+#: NIR nor the provisional id).
+PERSON_DATA_FIELDS = (
+    "birth_name",
+    "usage_name",
+    "given_names",
+    "birth_date",
+    "sex",
+    "birthplace",
+    "birth_country",
+    "email_on_file",
+    "mobile_on_file",
+)
+
 
 class Person(models.Model):
     """A person known to the agency, with the pivot identity (the fields FranceConnect also gives).

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from moncompte.identity.models import CorrectionRequest, Person
+from moncompte.identity.models import PERSON_DATA_FIELDS, CorrectionRequest, Person
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 
@@ -57,3 +57,41 @@ def _undo_correction_handled(entry: Entry) -> None:
     CorrectionRequest.objects.filter(pk=entry.after.get("request")).update(
         status=CorrectionRequest.Status.OPEN, handled_at=None
     )
+
+
+#: What an agent may correct on a person from the admin (the NIR and the provisional id are never edited there).
+CORRECTABLE_FIELDS = PERSON_DATA_FIELDS
+
+
+def _journal_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@transaction.atomic
+def person_correct(*, person: Person, changes: dict, agent_account_id: int | None) -> Person:
+    """An agent corrects a person's identity or contacts on file (after a correction request, for instance).
+    Journaled with the old and new values of the changed fields, and undoable."""
+    changes = {field: value for field, value in changes.items() if field in CORRECTABLE_FIELDS}
+    current = Person.objects.select_for_update().get(pk=person.pk)
+    before = {field: getattr(current, field) for field in changes if getattr(current, field) != changes[field]}
+    if not before:
+        return current
+    for field in before:
+        setattr(current, field, changes[field])
+    current.save(update_fields=[*before, "updated_at"])
+    journal.record(
+        "person.corrected",
+        person_id=current.pk,
+        before={field: _journal_value(value) for field, value in before.items()},
+        after={field: _journal_value(getattr(current, field)) for field in before},
+        actor_account_id=agent_account_id,
+    )
+    return current
+
+
+@journal.register_undo("person.corrected")
+def _undo_person_corrected(entry: Entry) -> None:
+    person = Person.objects.get(pk=entry.person_id)
+    for field, value in entry.before.items():
+        setattr(person, field, Person._meta.get_field(field).to_python(value))
+    person.save(update_fields=[*entry.before, "updated_at"])

@@ -18,6 +18,7 @@ from moncompte.messaging.models import Medium, OutboxMessage, Status
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+TEXT_TEMPLATES = "text"  # the template engine without HTML escaping (settings.TEMPLATES)
 
 #: Where a person can be told things: {medium: address}. The accounts app knows the validated contacts and
 #: registers the resolver (messaging knows no other app).
@@ -50,10 +51,10 @@ def message_queue(
     the context included): the agency writes to people in French."""
     context = dict(context or {}, site_title=settings.SITE_TITLE)
     with translation.override(settings.LANGUAGE_CODE):
-        body = render_to_string(f"{template}.{medium}.txt", context).strip()
+        body = render_to_string(f"{template}.{medium}.txt", context, using=TEXT_TEMPLATES).strip()
         subject = ""
         if medium == Medium.EMAIL:
-            subject = " ".join(render_to_string(f"{template}.subject.txt", context).split())
+            subject = " ".join(render_to_string(f"{template}.subject.txt", context, using=TEXT_TEMPLATES).split())
     message = OutboxMessage.objects.create(
         medium=medium, to=to, subject=subject, body=body, template=template, person_id=person_id
     )

@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from moncompte.messaging.models import OutboxMessage
 
 
-@require_GET
+@require_safe
 def dev_outbox_view(request):
     """Development only (DEBUG): the local outbox, so a newcomer can read the codes the app sends."""
     if not settings.DEBUG:

@@ -269,9 +269,10 @@ def changed(client, signed_in):
 def test_the_link_first_asks_for_confirmation_and_changes_nothing(changed):
     visitor = Client(HTTP_HOST="localhost")
 
-    response = visitor.get(changed.link)
+    response = visitor.get(changed.link, follow=True)
 
     assert response.status_code == 200
+    assert response.redirect_chain == [("/ce-n-etait-pas-moi/confirmer/", 302)]  # the token leaves the address bar
     text = page_text(response)
     assert "Vous signalez l'évènement suivant de votre compte : Changement de l'adresse e-mail" in text
     assert changed.person.nir not in response.content.decode() and NEW_EMAIL not in text

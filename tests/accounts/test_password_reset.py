@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from moncompte.accounts import views
 from moncompte.accounts.models import Account
+from moncompte.households.models import Role
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
 from tests.conftest import errors, last_code, page_text
-from tests.factories import make_nir
+from tests.factories import CaseFactory, MembershipFactory, make_nir
 
 LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"
@@ -573,3 +574,17 @@ def test_a_reset_code_cannot_validate_a_contact_and_a_contact_code_cannot_reset(
 
     assert response.status_code == 400
     assert shown_errors(response)[0].startswith("Code incorrect.")
+
+
+@pytest.mark.django_db
+def test_the_holder_of_a_case_without_pin_opens_the_account_through_a_reset(client):
+    """A partner who left in a separation without ever opening an account holds a new case that has no PIN: the
+    forgotten-password code to the contact on file is their way in."""
+    case = CaseFactory(pin_hash="")
+    holder = MembershipFactory(case=case, role=Role.HOLDER).person
+
+    request_reset(client, holder.nir, "email")
+    response = complete(client, last_code(to=holder.email_on_file))
+
+    assert response.status_code == 302 and response["Location"] == DASHBOARD
+    assert Account.objects.get(person=holder).has_usable_password()

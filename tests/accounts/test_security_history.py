@@ -115,6 +115,7 @@ def test_a_delegation_change_made_by_the_holder_shows_in_the_partner_s_history_w
         kind="delegation.granted",
         person_id=holder.person_id,
         case_number=membership.case.case_number,
+        after={"delegation": 1, "partner": partner.person_id, "holder": holder.person_id},  # as delegation_grant
         actor_account_id=holder.pk,
         user_agent=FIREFOX_WINDOWS,
         ip_address="192.0.2.77",

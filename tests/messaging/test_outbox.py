@@ -186,3 +186,16 @@ def test_the_task_returns_the_new_status():
     message = queue_code_sms()
     assert tasks.send_message.apply(args=[message.pk]).get() == Status.KEPT_LOCALLY
     assert services.message_send(message.pk).status == Status.KEPT_LOCALLY
+
+
+@pytest.mark.django_db
+def test_messages_are_plain_text_names_are_written_as_they_are_not_as_html():
+    person = PersonFactory(given_names="N'Golo")
+    message = message_queue(
+        medium=Medium.EMAIL,
+        to="n.golo@exemple.fr",
+        template="households/notices/delegation_granted",
+        context={"person": person, "as_holder": True, "case_number": "1234567"},
+    )
+    assert "Bonjour N'Golo," in message.body
+    assert "&#x27;" not in message.body + message.subject
