@@ -54,7 +54,9 @@ def _case_view(request: HttpRequest, case: Case) -> dict:
         }
         for membership in selectors.members_with_account_flag(policy.members_visible(who, case))
     ]
-    partner = selectors.membership_in_role(case, Role.PARTNER) if sees_case else None
+    # Whether the case has a partner: asked of the case itself (no one's data), to offer delegation and separation
+    # only where they make sense; a partner knows there is one.
+    has_partner = standing.role == Role.PARTNER or selectors.membership_in_role(case, Role.PARTNER) is not None
     signup_requests = []
     if policy.can(who, Capability.APPROVE_SIGNUP, case):
         signup_requests = list(
@@ -71,10 +73,10 @@ def _case_view(request: HttpRequest, case: Case) -> dict:
         "members": members,
         "limits": policy.limits(who, case),
         "sees_case": sees_case,
-        "has_partner": partner is not None,
+        "has_partner": has_partner,
         "delegation": selectors.delegation_active(case) if sees_case else None,
         "manages_delegation": policy.can(who, Capability.MANAGE_DELEGATION, case),
-        "may_declare_separation": policy.can(who, Capability.DECLARE_SEPARATION, case),
+        "may_declare_separation": has_partner and policy.can(who, Capability.DECLARE_SEPARATION, case),
         "signup_requests": signup_requests,
     }
 
