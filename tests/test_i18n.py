@@ -194,7 +194,7 @@ def test_a_refused_login_is_explained_in_english(client, migrated):
     response = client.post(LOGIN, {"identifier": migrated.person.nir, "password": "not-it"}, HTTP_ACCEPT_LANGUAGE="en")
     assert shown_errors(response) == [
         "Incorrect social security number or password. If you have never signed in with your social security "
-        "number, enter the 8-digit password of your file."
+        "number, enter the 8-digit password of your case."
     ]
 
 
@@ -249,8 +249,8 @@ def test_the_dashboard_names_roles_in_the_reader_s_language(client, migrated):
     client.force_login(migrated)
     assert "Allocataire (responsable de dossier)" in page_text(client.get("/mon-espace/"))
     text = page_text(client.get("/mon-espace/", HTTP_ACCEPT_LANGUAGE="en"))
-    assert f"File no. {migrated.case.case_number}" in text
-    assert "Your role: Claimant (holder of the file)" in text
+    assert f"Case no. {migrated.case.case_number}" in text
+    assert "Your role: Case holder (claimant)" in text
 
 
 @pytest.mark.django_db
