@@ -62,7 +62,7 @@ class SessionLifetimeMiddleware:
     @staticmethod
     def record_is_open(request, record_id) -> bool:
         if record_id is None:
-            # A session opened without `_start_session` (the admin's login, a test's force_login, a session from
+            # A session opened without `start_session` (the admin's login, a test's force_login, a session from
             # before the records existed): it gets its record now, so it can be listed and signed out.
             record = profile_services.session_record_open(
                 account=request.user,

@@ -39,7 +39,7 @@ from moncompte.accounts.signup_forms import (
     fifteenth_birthday,
 )
 from moncompte.accounts.throttling import login_client_ip
-from moncompte.accounts.views import _start_session
+from moncompte.accounts.views import start_session
 from moncompte.households import invitations, policy
 from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
@@ -255,7 +255,7 @@ def _on_file_code(request: HttpRequest, state: dict, person: Person | None, form
     if account is None:
         return _code_page(request, state, form)
     del request.session[SIGNUP_SESSION_KEY]
-    _start_session(request, account, via="signup")
+    start_session(request, account, via="signup")
     messages.success(request, _("Votre compte est créé et vos coordonnées sont validées. Vous êtes connecté."))
     return redirect("accounts:onboarding")
 
@@ -510,7 +510,7 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
                 form.add_error("password1", error)
             else:
                 request.session.pop(INVITATION_SESSION_KEY, None)
-                _start_session(request, account, via="invitation")
+                start_session(request, account, via="invitation")
                 messages.success(
                     request, _("Votre compte est créé et vos coordonnées sont validées. Vous êtes connecté.")
                 )

@@ -93,7 +93,7 @@ def format_nir(nir13: str) -> str:
 
 
 @transaction.atomic
-def _start_session(request: HttpRequest, account: Account, *, via: str) -> None:
+def start_session(request: HttpRequest, account: Account, *, via: str) -> None:
     """Log in with a new session key (Django rotates it), start the session clocks and journal the login.
 
     One transaction: the new session row, last_login, axes' bookkeeping and the journal entry commit together, in
@@ -149,7 +149,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if account is None:
             form.add_error(None, LOGIN_FAILED)
         else:
-            _start_session(request, account, via=result.via if result else AUTH_VIA_PASSWORD)
+            start_session(request, account, via=result.via if result else AUTH_VIA_PASSWORD)
             next_url = request.POST.get("next") or request.GET.get("next") or ""
             # A path on this site only; redirect() would take "next=dashboard" for a view name and fail.
             if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
@@ -403,7 +403,7 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", error.message)
         if not form.errors:
             del request.session[RESET_SESSION_KEY]
-            _start_session(request, account, via="password_reset")
+            start_session(request, account, via="password_reset")
             messages.success(request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
             return redirect("accounts:dashboard")
     context = {"form": form, "medium": state["medium"], "minutes": settings.OTP_LIFETIME // 60}
