@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from moncompte.accounts import services
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
+from moncompte.households.models import Delegation, DelegationOrigin
 from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
@@ -207,6 +208,7 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
       oublié ?" (an *unusable* password would let the case PIN open the account again, for anyone who knows it);
     - pending one-time codes are voided (one may have gone to a contact the person disowns);
     - a contact change is undone if nothing changed that contact since, so the reset code goes to the old one;
+    - a delegation the holder did not grant is withdrawn, if still running (the partner is told);
     - a SecurityReport is filed for the security team, `security.reported` is journaled, the person is told.
 
     A second report of the same entry changes nothing (the person may have set a new password since)."""
@@ -218,6 +220,7 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
         contact_restored = _undo_contact_change(account, entry)
         if contact_restored:
             account.refresh_from_db()
+        delegation_withdrawn = _undo_delegation_grant(account, entry)
         account.set_password(secrets.token_urlsafe(32))
         account.save(update_fields=["password"])
         # A code in flight may be a reset code sent to the disowned contact: none survives the report. (The
@@ -238,6 +241,7 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
                 "kind": entry.kind,
                 "source": source,
                 "contact_restored": contact_restored,
+                "delegation_withdrawn": delegation_withdrawn,
                 "sessions_ended": ended,
                 "password_disabled": True,
             },
@@ -253,6 +257,29 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
             },
         )
     return ReportOutcome(report, contact_restored=contact_restored, sessions_ended=ended)
+
+
+def _undo_delegation_grant(account: Account, entry: Entry) -> bool:
+    """A grant the holder disowns ends, if it is still the running delegation; the partner is told it ended."""
+    if entry.kind != "delegation.granted" or entry.undone_at is not None or entry.person_id != account.person_id:
+        return False
+    if (entry.after or {}).get("origin") != DelegationOrigin.HOLDER:
+        return False
+    delegation = Delegation.objects.filter(pk=(entry.after or {}).get("delegation"), revoked_at__isnull=True).first()
+    if delegation is None:
+        return False
+    journal.undo(entry)
+    person_notify(
+        person_id=delegation.partner_id,
+        template="households/notices/delegation_revoked",
+        context={
+            "person": delegation.partner,
+            "as_holder": False,
+            "case_number": entry.case_number,
+            "when": timezone.localtime(),
+        },
+    )
+    return True
 
 
 def _undo_contact_change(account: Account, entry: Entry) -> bool:

@@ -299,3 +299,20 @@ def test_devices_are_summarised_for_people(user_agent, label):
 )
 def test_addresses_are_partly_masked(ip, masked):
     assert ip_masked(ip) == masked
+
+
+def test_not_me_on_a_delegation_grant_withdraws_it_and_tells_the_partner(client, signed_in):
+    from moncompte.households.delegation import delegation_grant
+    from moncompte.households.models import Delegation
+
+    partner = AccountFactory(person__sex="F")
+    MembershipFactory(case=signed_in.case, person=partner.person, role=Role.PARTNER)
+    delegation_grant(case=signed_in.case, holder=signed_in.person, partner=partner.person)
+    grant = Entry.objects.get(kind="delegation.granted")
+
+    response = client.post(REPORT, {"entry": grant.pk})
+
+    assert response.status_code == 200
+    assert not Delegation.objects.filter(revoked_at__isnull=True).exists()
+    assert Entry.objects.get(kind="security.reported").after["delegation_withdrawn"] is True
+    assert OutboxMessage.objects.filter(template="households/notices/delegation_revoked", to=partner.email).exists()
