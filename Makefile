@@ -6,7 +6,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fast test-browser lint format messages bench demo-data install browser worker clean
+.PHONY: run test test-fast test-browser lint format messages bench demo-data install browser system-packages worker clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,13 @@ run: install
 	$(BIN)/gunicorn moncompte.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=127.0.0.1
 
 ## Install Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
-browser:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+browser: system-packages
+
+## Debian packages the suite needs: Chromium (browser tests) and GNU gettext (the catalogue check, `make messages`)
+system-packages:
+	@test -x /usr/bin/chromium && command -v xgettext >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; fi; }
 
 ## The whole suite: unit, integration (HTTP) and browser tests
 test: install browser
@@ -52,7 +55,7 @@ format: install
 
 ## Update the English catalogue from the code and templates (translate what is new in the .po), then compile it;
 ## the .mo is committed. Needs GNU gettext (Debian's `gettext`); the virtualenv's own catalogues are left out.
-messages: install
+messages: install system-packages
 	DJANGO_SETTINGS_MODULE=moncompte.settings_test $(BIN)/python manage.py makemessages -l en --ignore=$(VENV) --ignore=var --ignore=tests --ignore=bench
 	DJANGO_SETTINGS_MODULE=moncompte.settings_test $(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var
 

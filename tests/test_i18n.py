@@ -355,10 +355,10 @@ def test_no_catalogue_of_another_app_turns_our_french_into_something_else(catalo
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not shutil.which("xgettext"), reason="makemessages needs GNU gettext (apt-get install gettext)")
 def test_the_po_file_holds_every_message_of_the_code_and_templates(tmp_path, catalogue):
     """Run makemessages on a copy of the sources: a message added to the code or a template without running
-    `make messages` (and translating it) fails here."""
+    `make messages` (and translating it) fails here. `make test` installs GNU gettext, which makemessages needs."""
+    assert shutil.which("xgettext"), "makemessages needs GNU gettext: run `make system-packages`"
     root = Path(settings.BASE_DIR)
     shutil.copytree(root / "moncompte", tmp_path / "moncompte", ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     env = {

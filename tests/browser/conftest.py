@@ -80,7 +80,7 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_runtest_setup(item):
     if HERE in Path(item.path).resolve().parents and not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is missing: run `make browser`")
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (`make test` does it)", pytrace=False)
 
 
 # --- Playwright configuration ---------------------------------------------------------------------------------------
