@@ -1,7 +1,9 @@
 import html
 import re
+import time
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from moncompte.households.models import Role
@@ -69,3 +71,22 @@ def page_text(response) -> str:
     """What a person reads: the page without its tags and scripts, entities decoded, spaces collapsed."""
     content = re.sub(r"<script.*?</script>", " ", response.content.decode(), flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
+
+
+def sign_in(client, account, password: str | None = None, **extra):
+    """Sign a migrated account in through the login page (as a person does) and return the redirect."""
+    response = client.post(
+        "/connexion/", {"identifier": account.person.nir, "password": password or account.raw_password}, **extra
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    return response
+
+
+def password_typed_long_ago(client, seconds: float | None = None) -> None:
+    """Make the session's last password entry older than REAUTH_MAX_AGE (or `seconds` ago): the next security
+    change asks for the password again."""
+    from moncompte.web import SESSION_AUTH_AT
+
+    session = client.session
+    session[SESSION_AUTH_AT] = time.time() - (settings.REAUTH_MAX_AGE + 1 if seconds is None else seconds)
+    session.save()

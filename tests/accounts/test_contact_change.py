@@ -6,7 +6,6 @@ import re
 import time
 
 import pytest
-from django.conf import settings
 from django.core import signing
 from django.test import Client
 
@@ -15,8 +14,7 @@ from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
-from moncompte.web import SESSION_AUTH_AT
-from tests.conftest import errors, last_code, page_text
+from tests.conftest import errors, last_code, page_text, password_typed_long_ago
 from tests.factories import AccountFactory
 
 LOGIN = "/connexion/"
@@ -34,12 +32,6 @@ def login(client, account, password=None):
     response = client.post(LOGIN, {"identifier": account.person.nir, "password": password or account.raw_password})
     assert response.status_code == 302, response.content.decode()[:300]
     assert response["Location"] == DASHBOARD
-
-
-def make_stale(client):
-    session = client.session
-    session[SESSION_AUTH_AT] = time.time() - settings.REAUTH_MAX_AGE - 1
-    session.save()
 
 
 def error_texts(response) -> list[str]:
@@ -196,7 +188,7 @@ def test_an_unknown_medium_is_a_404(client, signed_in, medium):
 
 
 def test_a_change_needs_a_recent_password_entry(client, signed_in):
-    make_stale(client)
+    password_typed_long_ago(client)
 
     response = client.post(CHANGE.format("email"), {"value": NEW_EMAIL})
 

@@ -4,10 +4,8 @@ mes données" as JSON and as a readable document, with nothing of anyone else.""
 import html
 import json
 import re
-import time
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
@@ -17,8 +15,7 @@ from moncompte.identity.models import CorrectionRequest
 from moncompte.identity.nir import parse_nir
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
-from moncompte.web import SESSION_AUTH_AT
-from tests.conftest import errors, page_text
+from tests.conftest import errors, page_text, password_typed_long_ago, sign_in
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 
 LOGIN = "/connexion/"
@@ -26,17 +23,6 @@ INFO = "/mon-espace/mes-informations/"
 CORRECTION = "/mon-espace/mes-informations/signaler-une-erreur/"
 DOWNLOAD = "/mon-espace/mes-informations/telecharger/{}/"
 REAUTH = "/mon-espace/confirmer-mot-de-passe/"
-
-
-def login(client, account):
-    response = client.post(LOGIN, {"identifier": account.person.nir, "password": account.raw_password})
-    assert response.status_code == 302, response.content.decode()[:300]
-
-
-def make_stale(client):
-    session = client.session
-    session[SESSION_AUTH_AT] = time.time() - settings.REAUTH_MAX_AGE - 1
-    session.save()
 
 
 @pytest.fixture
@@ -80,7 +66,7 @@ def others_data(family) -> list[str]:
 
 
 def test_my_information_shows_my_identity_contacts_and_memberships_with_the_nir_masked(client, family):
-    login(client, family.holder)
+    sign_in(client, family.holder)
     response = client.get(INFO)
 
     assert response.status_code == 200
@@ -105,7 +91,7 @@ def test_my_information_shows_my_identity_contacts_and_memberships_with_the_nir_
 
 
 def test_my_information_shows_the_contacts_on_file_as_not_validated(client, family):
-    login(client, family.partner)
+    sign_in(client, family.partner)
     text = page_text(client.get(INFO))
 
     assert "Coordonnées connues de la Caf" in text
@@ -115,7 +101,7 @@ def test_my_information_shows_the_contacts_on_file_as_not_validated(client, fami
 
 
 def test_my_information_shows_nothing_of_the_other_members(client, family):
-    login(client, family.holder)
+    sign_in(client, family.holder)
     body = client.get(INFO).content.decode()
 
     for value in others_data(family):
@@ -130,7 +116,7 @@ def test_my_information_needs_a_signed_in_person(client, db):
 
 
 def test_my_information_is_private_and_not_stored(client, family):
-    login(client, family.holder)
+    sign_in(client, family.holder)
     for url in (INFO, CORRECTION):
         cache_control = {part.strip() for part in client.get(url)["Cache-Control"].split(",")}
         assert {"private", "no-store"} <= cache_control
@@ -140,7 +126,7 @@ def test_my_information_is_private_and_not_stored(client, family):
 
 
 def test_reporting_an_error_files_a_request_for_an_agent_and_journals_it_without_the_message(client, family):
-    login(client, family.holder)
+    sign_in(client, family.holder)
     message = "Mon prénom s'écrit Frédéric avec un accent, et mon NIR est 1 84 05 75 123 456."
 
     response = client.post(CORRECTION, {"topic": "name", "message": message})
@@ -168,7 +154,7 @@ def test_reporting_an_error_files_a_request_for_an_agent_and_journals_it_without
     ],
 )
 def test_a_bad_error_report_is_refused_with_a_french_message_and_files_nothing(client, family, data, message):
-    login(client, family.holder)
+    sign_in(client, family.holder)
 
     response = client.post(CORRECTION, data)
 
@@ -216,7 +202,7 @@ def test_undoing_an_error_report_removes_it_while_nobody_has_handled_it(family):
 @pytest.fixture
 def holder_with_history(client, family):
     """The holder signed in, with an error report, and journal entries about other people around theirs."""
-    login(client, family.holder)
+    sign_in(client, family.holder)
     identity_services.correction_request_file(person=family.holder.person, topic="name", message="Prénom mal écrit")
     with_other = Entry.objects.create(
         kind="login.succeeded",
@@ -306,8 +292,8 @@ def test_the_readable_document_is_a_self_contained_french_html_attachment(client
 
 
 def test_the_download_asks_for_the_password_again_after_a_while(client, family):
-    login(client, family.holder)
-    make_stale(client)
+    sign_in(client, family.holder)
+    password_typed_long_ago(client)
 
     response = client.get(DOWNLOAD.format("json"))
 
@@ -319,7 +305,7 @@ def test_the_download_asks_for_the_password_again_after_a_while(client, family):
 
 @pytest.mark.parametrize("fmt", ["pdf", "JSON", "csv", "..", "document.html"])
 def test_an_unknown_download_format_is_a_404(client, family, fmt):
-    login(client, family.holder)
+    sign_in(client, family.holder)
 
     assert client.get(DOWNLOAD.format(fmt)).status_code == 404
 

@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from moncompte.journal.models import Entry
 from moncompte.web import SESSION_AUTH_AT, recent_auth_required
-from tests.conftest import errors
+from tests.conftest import errors, password_typed_long_ago
 
 LOGIN = "/connexion/"
 REAUTH = "/mon-espace/confirmer-mot-de-passe/"
@@ -22,19 +22,13 @@ def signed_in(client, migrated):
     return migrated
 
 
-def make_stale(client, seconds=3600):
-    session = client.session
-    session[SESSION_AUTH_AT] = time.time() - seconds
-    session.save()
-
-
 def test_a_password_typed_at_login_counts_as_recent(client, signed_in):
     response = client.get(REAUTH, {"next": "/mon-foyer/"})
     assert response.status_code == 302 and response["Location"] == "/mon-foyer/"
 
 
 def test_an_old_password_entry_asks_for_the_password_again_and_goes_back(client, signed_in):
-    make_stale(client)
+    password_typed_long_ago(client, 3600)
     assert client.get(REAUTH, {"next": "/mon-foyer/"}).status_code == 200
     response = client.post(REAUTH, {"password": signed_in.raw_password, "next": "/mon-foyer/"})
     assert response.status_code == 302 and response["Location"] == "/mon-foyer/"
@@ -43,13 +37,13 @@ def test_an_old_password_entry_asks_for_the_password_again_and_goes_back(client,
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "mon-espace", ""])
 def test_it_only_goes_back_to_a_page_of_this_site(client, signed_in, next_url):
-    make_stale(client)
+    password_typed_long_ago(client, 3600)
     response = client.post(REAUTH, {"password": signed_in.raw_password, "next": next_url})
     assert response["Location"] == "/mon-espace/"
 
 
 def test_a_wrong_password_is_refused_and_journaled(client, signed_in):
-    make_stale(client)
+    password_typed_long_ago(client, 3600)
     response = client.post(REAUTH, {"password": "pas-le-bon", "next": "/mon-foyer/"})
     assert response.status_code == 400
     assert "Mot de passe incorrect." in errors(response)
@@ -58,7 +52,7 @@ def test_a_wrong_password_is_refused_and_journaled(client, signed_in):
 
 
 def test_five_wrong_passwords_end_the_session(client, signed_in):
-    make_stale(client)
+    password_typed_long_ago(client, 3600)
     for _ in range(4):
         assert client.post(REAUTH, {"password": "pas-le-bon"}).status_code == 400
     response = client.post(REAUTH, {"password": "pas-le-bon"})
@@ -67,7 +61,7 @@ def test_five_wrong_passwords_end_the_session(client, signed_in):
 
 
 def test_an_empty_form_says_what_is_missing(client, signed_in):
-    make_stale(client)
+    password_typed_long_ago(client, 3600)
     response = client.post(REAUTH, {})
     assert response.status_code == 400 and "Saisissez votre mot de passe." in errors(response)
 

@@ -12,7 +12,7 @@ from moncompte.accounts.profile_selectors import device_label, ip_masked
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
-from tests.conftest import page_text
+from tests.conftest import page_text, sign_in
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 
 LOGIN = "/connexion/"
@@ -26,18 +26,13 @@ SAFARI_IPHONE = (
 )
 
 
-def login(client, account, **extra):
-    response = client.post(LOGIN, {"identifier": account.person.nir, "password": account.raw_password}, **extra)
-    assert response.status_code == 302, response.content.decode()[:300]
-
-
 def new_client(**defaults):
     return Client(HTTP_HOST="localhost", **defaults)
 
 
 @pytest.fixture
 def signed_in(client, migrated):
-    login(client, migrated, HTTP_USER_AGENT=FIREFOX_WINDOWS, REMOTE_ADDR="203.0.113.45")
+    sign_in(client, migrated, HTTP_USER_AGENT=FIREFOX_WINDOWS, REMOTE_ADDR="203.0.113.45")
     return migrated
 
 
@@ -120,7 +115,7 @@ def test_a_delegation_change_made_by_the_holder_shows_in_the_partner_s_history_w
         user_agent=FIREFOX_WINDOWS,
         ip_address="192.0.2.77",
     )
-    login(client, partner, HTTP_USER_AGENT=SAFARI_IPHONE)
+    sign_in(client, partner, HTTP_USER_AGENT=SAFARI_IPHONE)
 
     response = client.get(HISTORY)
 
@@ -153,7 +148,7 @@ def test_the_history_needs_a_signed_in_person(client, db):
 
 def test_not_me_on_an_entry_ends_every_session_disables_the_password_and_files_a_report(client, signed_in):
     laptop = new_client()
-    login(laptop, signed_in)
+    sign_in(laptop, signed_in)
     failure = Entry.objects.create(kind="login.failed", person_id=signed_in.person_id, ip_address="192.0.2.1")
     signed_in.mobile, signed_in.mobile_verified_at = "+33612345678", signed_in.email_verified_at
     signed_in.save()

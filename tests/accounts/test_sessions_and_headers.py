@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client, override_settings
 
-from tests.conftest import last_code, page_text
+from tests.conftest import last_code, page_text, sign_in
 
 LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"
@@ -17,12 +17,6 @@ DASHBOARD = "/mon-espace/"
 RESET = "/mot-de-passe-oublie/"
 RESET_CODE = "/mot-de-passe-oublie/code/"
 EXPIRED = "Votre session a expiré. Connectez-vous à nouveau."
-
-
-def login(client, account, **extra):
-    response = client.post(LOGIN, {"identifier": account.person.nir, "password": account.raw_password}, **extra)
-    assert response.status_code == 302, response.content.decode()[:500]
-    return response
 
 
 def session_key(client) -> str:
@@ -51,7 +45,7 @@ def test_the_session_key_changes_at_login(client, migrated):
     before.save()
     old_key = before.session_key
 
-    login(client, migrated)
+    sign_in(client, migrated)
 
     assert session_key(client) != old_key
     assert not Session.objects.filter(session_key=old_key).exists()
@@ -79,7 +73,7 @@ def test_an_old_session_key_replayed_after_login_opens_nothing(client, migrated,
     before = client.session
     before.save()
     fixed_key = before.session_key
-    login(client, migrated)
+    sign_in(client, migrated)
 
     attacker = new_client()
     attacker.cookies[settings.SESSION_COOKIE_NAME] = fixed_key
@@ -89,7 +83,7 @@ def test_an_old_session_key_replayed_after_login_opens_nothing(client, migrated,
 
 @pytest.mark.django_db
 def test_the_session_cookie_is_httponly_lax_and_ends_with_the_browser(client, migrated):
-    response = login(client, migrated)
+    response = sign_in(client, migrated)
 
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"]
@@ -100,7 +94,7 @@ def test_the_session_cookie_is_httponly_lax_and_ends_with_the_browser(client, mi
 
 @pytest.mark.django_db
 def test_the_session_holds_neither_the_password_nor_the_nir(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
 
     stored = repr(dict(client.session.items()))
     assert migrated.raw_password not in stored
@@ -118,7 +112,7 @@ def assert_private_no_store(response):
 
 @pytest.mark.django_db
 def test_authenticated_pages_are_private_no_store_and_vary_on_cookie(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
 
     for url in (DASHBOARD, "/premiere-connexion/mot-de-passe/", "/"):
         response = client.get(url)
@@ -193,7 +187,7 @@ def test_each_response_gets_its_own_nonce(client):
 
 @pytest.mark.django_db
 def test_thirty_minutes_without_activity_end_the_session_with_a_message(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
     age_session(client, _last_seen=settings.SESSION_IDLE_TIMEOUT + 1)
 
     response = client.get(DASHBOARD)
@@ -209,7 +203,7 @@ def test_thirty_minutes_without_activity_end_the_session_with_a_message(client, 
 
 @pytest.mark.django_db
 def test_activity_within_thirty_minutes_keeps_the_session_and_restarts_the_idle_clock(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
     age_session(client, _last_seen=settings.SESSION_IDLE_TIMEOUT - 60)
 
     assert client.get(DASHBOARD).status_code == 200
@@ -218,7 +212,7 @@ def test_activity_within_thirty_minutes_keeps_the_session_and_restarts_the_idle_
 
 @pytest.mark.django_db
 def test_the_absolute_lifetime_ends_even_an_active_session(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
     age_session(client, _started_at=settings.SESSION_ABSOLUTE_LIFETIME + 1)
 
     response = client.get(DASHBOARD)
@@ -231,7 +225,7 @@ def test_the_absolute_lifetime_ends_even_an_active_session(client, migrated):
 @pytest.mark.django_db
 @override_settings(SESSION_ABSOLUTE_LIFETIME=60, SESSION_IDLE_TIMEOUT=3600)
 def test_the_absolute_lifetime_comes_from_settings(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
     for _ in range(3):
         assert client.get(DASHBOARD).status_code == 200
     age_session(client, _started_at=61)
@@ -271,7 +265,7 @@ def test_an_expired_session_on_a_post_changes_nothing(client, household):
 @pytest.mark.django_db
 def test_a_password_reset_ends_the_other_sessions_of_the_account(migrated, new_client):
     laptop, phone = new_client(), new_client()
-    login(laptop, migrated)
+    sign_in(laptop, migrated)
     assert laptop.get(DASHBOARD).status_code == 200
 
     phone.post(RESET, {"identifier": migrated.person.nir, "medium": "email"})
@@ -312,7 +306,7 @@ def test_two_people_of_one_household_never_see_each_other_s_session(household, n
 
 @pytest.mark.django_db
 def test_logout_is_post_only(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
 
     response = client.get(LOGOUT)
 
@@ -323,7 +317,7 @@ def test_logout_is_post_only(client, migrated):
 
 @pytest.mark.django_db
 def test_logout_ends_the_session_on_the_server_and_says_so(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
     key = session_key(client)
 
     response = client.post(LOGOUT)
@@ -337,7 +331,7 @@ def test_logout_ends_the_session_on_the_server_and_says_so(client, migrated):
 
 @pytest.mark.django_db
 def test_the_logout_button_is_a_form_with_a_csrf_token(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
 
     content = client.get(DASHBOARD).content.decode()
 
@@ -348,7 +342,7 @@ def test_the_logout_button_is_a_form_with_a_csrf_token(client, migrated):
 
 @pytest.mark.django_db
 def test_typing_the_password_again_does_not_extend_the_absolute_lifetime(client, migrated):
-    login(client, migrated)
+    sign_in(client, migrated)
     age_session(client, _started_at=settings.SESSION_ABSOLUTE_LIFETIME + 1, _auth_at=settings.REAUTH_MAX_AGE + 1)
     response = client.post("/mon-espace/confirmer-mot-de-passe/", {"password": migrated.raw_password})
     assert response.status_code == 302 and response["Location"] == LOGIN
