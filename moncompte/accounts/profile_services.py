@@ -223,11 +223,8 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
         delegation_withdrawn = _undo_delegation_grant(account, entry)
         account.set_password(secrets.token_urlsafe(32))
         account.save(update_fields=["password"])
-        # A code in flight may be a reset code sent to the disowned contact: none survives the report. (The
-        # verification app has no "void every code" service yet; this is its only direct write here.)
-        OneTimeCode.objects.filter(person_id=account.person_id, used_at=None, voided_at=None).update(
-            voided_at=timezone.now()
-        )
+        # A code in flight may be a reset code sent to the disowned contact: none survives the report.
+        verification.codes_void_all(person_id=account.person_id)
         ended = SessionRecord.objects.filter(account=account, ended_at__isnull=True).update(
             ended_at=timezone.now(), end_reason=EndReason.SECURITY_REPORT
         )

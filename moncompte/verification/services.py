@@ -88,6 +88,15 @@ def _check_send_limits(person: Person, purpose: str, destination: str) -> None:
 
 
 @transaction.atomic
+def codes_void_all(*, person_id: int) -> int:
+    """Void every code of the person still in flight, whatever its purpose (after "Ce n'était pas moi": one may
+    have gone to a contact the person disowns). Returns how many were voided."""
+    return OneTimeCode.objects.filter(person_id=person_id, used_at=None, voided_at=None).update(
+        voided_at=timezone.now()
+    )
+
+
+@transaction.atomic
 def code_issue(*, person: Person, purpose: str, medium: str, destination: str) -> OneTimeCode:
     """Void the person's previous code for this purpose, create a new one and queue its message.
 
