@@ -1,16 +1,42 @@
 from django.contrib import admin, messages
 
-from moncompte.identity import services
+from moncompte.identity import places, services
 from moncompte.identity.models import CorrectionRequest, Person
 from moncompte.journal.admin import ReadOnlyAdmin
 
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["birth_name", "usage_name", "given_names", "birth_date"]
+    list_display = ["birth_name", "usage_name", "given_names", "birth_date", "birthplace_label"]
     search_fields = ["birth_name", "usage_name", "nir", "provisional_id"]
-    fields = ["nir_masked", "provisional_id", *services.CORRECTABLE_FIELDS, "created_at", "updated_at"]
-    readonly_fields = ["nir_masked", "provisional_id", "created_at", "updated_at"]
+    fields = [
+        "nir_masked",
+        "provisional_id",
+        *services.CORRECTABLE_FIELDS,
+        "birthplace_label",
+        "birth_country_label",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "nir_masked",
+        "provisional_id",
+        "birthplace_label",
+        "birth_country_label",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description="lieu de naissance")
+    def birthplace_label(self, obj):
+        """The commune's name as it was at the birth date, or the country for someone born abroad."""
+        if obj.birthplace:
+            return places.commune_label(obj.birthplace, obj.birth_date)
+        return places.country_label(obj.birth_country) or "—"
+
+    @admin.display(description="pays de naissance")
+    def birth_country_label(self, obj):
+        return places.country_label(obj.birth_country) or "—"
 
     def has_add_permission(self, request):
         return False  # people come from the agency's systems (legacy import), never typed in here
