@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("moncompte.accounts.signup_urls")),
     path("", include("moncompte.accounts.profile_urls")),
     path("", include("moncompte.households.urls")),
+    path("", include("moncompte.pages.urls")),  # accessibility statement, legal notice, personal data, cookies
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's language switch
     path(settings.ADMIN_URL, admin.site.urls),
 ]

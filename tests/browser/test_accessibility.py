@@ -3,11 +3,25 @@ conftest.A11Y_CHECKS (French, one h1, a title, a label for every control, unique
 somewhere); here: the DSFR assets load under the Content Security Policy, the checks themselves, the pages and error
 states no journey visits, and the small-screen header."""
 
+import functools
 import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from importlib import import_module
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
+from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import A11Y_CHECKS, click, field, login
+from moncompte.households.models import Role, SignupRequest
+from moncompte.web import SESSION_AUTH_AT
+from tests.browser.conftest import A11Y_CHECKS, choose, click, field, login, set_new_password
+from tests.conftest import last_code
+from tests.factories import MembershipFactory, PersonFactory, family
 
 
 def test_dsfr_assets_load_under_the_content_security_policy(page: Page, console, household):
@@ -97,3 +111,283 @@ def test_on_a_small_screen_the_menu_offers_the_logout_button(open_page, new_cont
     logout_button.click()
     expect(page).to_have_url(re.compile(r"/connexion/$"))
     expect(page.get_by_text("Vous êtes déconnecté")).to_be_visible()
+
+
+# --- axe-core on every page (issue 7, item 16) -----------------------------------------------------------------------
+# Every page a person can reach, signed out, during the first login and signed in, at desktop and phone widths, with
+# JavaScript and without it (every page is a server-rendered form or text and must work without it). A violation of
+# impact "serious" or "critical" fails the test; the lesser ones are printed (pytest -s) for the statement's list.
+
+AXE_SCRIPT = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "mobile": {"width": 375, "height": 812}}
+MODES = [(viewport, javascript) for viewport in VIEWPORTS for javascript in (True, False)]
+MODE_IDS = [f"{viewport}-{'js' if javascript else 'nojs'}" for viewport, javascript in MODES]
+AXE_RUN = """() => axe.run(document, {resultTypes: ["violations"]}).then((results) => results.violations.map((v) => ({
+  id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((node) => node.target.join(" ")),
+})))"""
+# Without JavaScript the page runs no script and no timer fires, but Playwright may still evaluate code in it: axe-core
+# is evaluated directly, and its timers (it yields between checks) become microtasks.
+NO_TIMERS = """() => {
+  window.setTimeout = (callback, _delay, ...args) => { Promise.resolve().then(() => callback(...args)); return 0; };
+  window.clearTimeout = () => {};
+}"""
+NEW_PASSWORD = "Kq7-Wz3-Xv9m"
+BY_EMAIL = "Par e-mail, à mon adresse connue de la Caf"
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core from the project's package.json (devDependencies), installed by `make install` (`npm ci`)."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(
+            "axe-core is missing: run `make install` (npm ci installs it from package-lock.json)", pytrace=False
+        )
+    return AXE_SCRIPT
+
+
+@functools.cache
+def _source(script: Path) -> str:
+    return script.read_text()
+
+
+@dataclass
+class AxeScan:
+    """One browser (a viewport, JavaScript on or off) walking pages; `check` runs axe-core on the current page."""
+
+    page: Page
+    mode: str
+    javascript: bool
+    script: Path
+    blocking: list[str] = dc_field(default_factory=list)
+    advisory: set[str] = dc_field(default_factory=set)
+
+    def check(self, label: str) -> None:
+        page = self.page
+        page.wait_for_load_state("load")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        if self.javascript:
+            expect(page.locator("html")).to_have_attribute("data-fr-js", "true")  # DSFR's script has run
+            page.add_script_tag(path=str(self.script))
+        else:
+            expect(page.locator("html")).not_to_have_attribute("data-fr-js", "true")
+            page.evaluate(NO_TIMERS)
+            page.evaluate(_source(self.script))
+        for violation in page.evaluate(AXE_RUN):
+            where = f"{label} ({urlsplit(page.url).path})"
+            line = f"{where}: {violation['id']} [{violation['impact']}] {violation['help']}"
+            if violation["impact"] in BLOCKING:
+                self.blocking.append(f"{line} — {violation['targets']}")
+            else:
+                self.advisory.add(line)
+
+    def goto(self, url: str, label: str, status: int = 200) -> None:
+        response = self.page.goto(url)
+        assert response.status == status, f"{url}: {response.status}"
+        self.check(label)
+
+    def assert_clean(self) -> None:
+        if self.advisory:
+            print(f"\naxe-core, {self.mode}, below serious:\n" + "\n".join(sorted(self.advisory)))
+        assert not self.blocking, f"axe-core, {self.mode}:\n" + "\n".join(self.blocking)
+
+
+@pytest.fixture
+def axe_scan(open_page, new_context, axe_script) -> Callable[[str, bool], AxeScan]:
+    def _open(viewport: str, javascript: bool) -> AxeScan:
+        # bypass_csp: the policy (rightly) refuses the injected axe-core; the other tests check the policy itself.
+        context = new_context(viewport=VIEWPORTS[viewport], java_script_enabled=javascript, bypass_csp=True)
+        mode = f"{viewport}, {'with' if javascript else 'without'} JavaScript"
+        return AxeScan(open_page(context), mode, javascript, axe_script)
+
+    return _open
+
+
+def age_the_password_entry(page: Page) -> None:
+    """The browser's session typed its password longer ago than REAUTH_MAX_AGE: security pages ask for it again."""
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    session[SESSION_AUTH_AT] = time.time() - settings.REAUTH_MAX_AGE - 1
+    session.save()
+
+
+@pytest.mark.parametrize(("viewport", "javascript"), MODES, ids=MODE_IDS)
+def test_axe_finds_nothing_serious_on_the_pages_signed_out(axe_scan, viewport, javascript, migrated):
+    scan = axe_scan(viewport, javascript)
+    page = scan.page
+    child = PersonFactory(child=True, email_on_file="", mobile_on_file="")
+    MembershipFactory(case=migrated.case, person=child, role=Role.CHILD)
+
+    scan.goto("/connexion/", "login")
+    show_password = page.get_by_role("button", name="Afficher le mot de passe")
+    if javascript:
+        expect(show_password).to_be_visible()
+    else:
+        expect(show_password).to_be_hidden()  # it would do nothing without its script
+    click(page, "Se connecter")
+    scan.check("login, empty form sent")
+    scan.goto("/identifiant-provisoire/", "provisional id")
+
+    scan.goto("/mot-de-passe-oublie/", "password reset")
+    click(page, "Recevoir un code")
+    scan.check("password reset, empty form sent")
+    field(page, "Numéro de Sécurité sociale").fill(migrated.person.nir)
+    choose(page, BY_EMAIL)
+    click(page, "Recevoir un code")
+    expect(page).to_have_url(re.compile(r"/mot-de-passe-oublie/code/$"))
+    scan.check("password reset, code and new password")
+
+    scan.goto("/creer-mon-compte/", "signup")
+    field(page, "Numéro de Sécurité sociale").fill(child.nir)
+    field(page, "Date de naissance").fill(child.birth_date.isoformat())
+    field(page, "Prénom").fill(child.first_name)
+    choose(page, "La Caf n'a ni mon e-mail ni mon mobile")
+    click(page, "Continuer")
+    expect(page).to_have_url(re.compile(r"/creer-mon-compte/coordonnees/$"))
+    scan.check("signup, contact")
+    choose(page, "Par e-mail")
+    field(page, "Adresse e-mail").fill("lea.perso@exemple.fr")
+    click(page, "Recevoir un code")
+    expect(page).to_have_url(re.compile(r"/creer-mon-compte/code/$"))
+    scan.check("signup, code")
+    scan.goto("/creer-mon-compte/en-attente/", "signup, pending")
+    scan.goto("/invitation/saisir-le-code/", "invitation code")
+    scan.goto("/invitation/" + "x" * 43 + "/", "invitation link that does not work", status=404)
+    scan.goto("/ce-n-etait-pas-moi/" + "x" * 40 + "/", "'Ce n'était pas moi' link that does not work", status=400)
+
+    for url, label in INFORMATION_PAGES.items():
+        scan.goto(url, label)
+    scan.goto("/cette-page-n-existe-pas/", "page not found", status=404)
+    scan.assert_clean()
+
+
+INFORMATION_PAGES = {
+    "/accessibilite/": "accessibility statement",
+    "/mentions-legales/": "legal notice",
+    "/donnees-personnelles/": "personal data",
+    "/cookies/": "cookies",
+}
+
+
+@pytest.mark.parametrize(("viewport", "javascript"), MODES, ids=MODE_IDS)
+def test_axe_finds_nothing_serious_during_the_first_login(axe_scan, viewport, javascript, household):
+    scan = axe_scan(viewport, javascript)
+    page = scan.page
+
+    login(page, household.holder.nir, household.case.pin)
+    expect(page).to_have_url(re.compile(r"/premiere-connexion/mot-de-passe/$"))
+    scan.check("first login, new password")
+    click(page, "Créer mon mot de passe")
+    scan.check("first login, new password, empty form sent")
+    set_new_password(page, NEW_PASSWORD)
+    click(page, "Créer mon mot de passe")
+    expect(page).to_have_url(re.compile(r"/premiere-connexion/coordonnees/$"))
+    scan.check("first login, contact")
+    choose(page, "Par SMS")
+    field(page, "Numéro de téléphone mobile").fill("06 12 34 56 78")
+    click(page, "Recevoir un code")
+    expect(page).to_have_url(re.compile(r"/premiere-connexion/coordonnees/code/$"))
+    scan.check("first login, code")
+    field(page, "Code reçu").fill(last_code(to="+33612345678"))
+    click(page, "Valider")
+    expect(page).to_have_url(re.compile(r"/premiere-connexion/bienvenue/$"))
+    scan.check("onboarding, screen 1")
+    for screen in (2, 3):
+        page.get_by_role("link", name="Suivant").click()
+        expect(page.get_by_text(f"Écran {screen} sur 3")).to_be_visible()
+        scan.check(f"onboarding, screen {screen}")
+    click(page, "Accéder à mon espace")
+    expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    scan.assert_clean()
+
+
+@pytest.mark.parametrize(("viewport", "javascript"), MODES, ids=MODE_IDS)
+def test_axe_finds_nothing_serious_on_the_pages_signed_in(axe_scan, viewport, javascript):
+    f = family(children=2)
+    case = f.case.case_number
+    invited, requesting = f.children
+    request = SignupRequest.objects.create(
+        case=f.case, person=requesting, medium="email", destination="demande@exemple.fr"
+    )
+
+    # The holder: every page of the personal and household spaces.
+    scan = axe_scan(viewport, javascript)
+    page = scan.page
+    login(page, f.holder.nir, f.holder_account.raw_password)
+    expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    scan.check("dashboard")
+    scan.goto("/premiere-connexion/bienvenue/", "onboarding, seen again")
+    scan.goto("/mon-foyer/", "Mon foyer")
+    if viewport == "mobile":
+        # The members' table scrolls sideways on a phone: its scroll region takes the keyboard focus, with a name.
+        region = page.get_by_role("region", name=f"Dossier n° {case} Membres du foyer")
+        region.focus()
+        expect(region).to_be_focused()
+    scan.goto(f"/mon-foyer/{case}/", "one case")
+    scan.goto(f"/mon-foyer/{case}/delegation/", "delegation")
+    scan.goto(f"/mon-foyer/{case}/separation/", "separation")
+    click(page, "Envoyer ma déclaration")
+    scan.check("separation, empty form sent")
+    scan.goto(f"/mon-foyer/{case}/inviter/{invited.pk}/", "invite a member")
+    scan.goto(f"/mon-foyer/{case}/demandes/{request.pk}/", "decide a signup request")
+    scan.goto("/mon-espace/mes-informations/", "my information")
+    scan.goto("/mon-espace/mes-informations/signaler-une-erreur/", "report an error")
+    scan.goto("/mon-espace/securite/", "security history")
+    scan.goto("/mon-espace/sessions/", "sessions")
+    scan.goto("/mon-espace/mot-de-passe/", "password change")
+    scan.goto("/mon-espace/coordonnees/email/", "contact change")
+    field(page, "Nouvelle adresse e-mail").fill("nouvelle.adresse@exemple.fr")
+    click(page, "Recevoir un code")
+    expect(page).to_have_url(re.compile(r"/mon-espace/coordonnees/code/$"))
+    scan.check("contact change, code")
+    age_the_password_entry(page)
+    page.goto("/mon-espace/coordonnees/mobile/")
+    expect(page).to_have_url(re.compile(r"/mon-espace/confirmer-mot-de-passe/"))
+    scan.check("re-authentication")
+
+    scan.assert_clean()
+
+    # The partner without the delegation, in another browser: the household pages show them less, and say why.
+    scan = axe_scan(viewport, javascript)
+    login(scan.page, f.partner.nir, f.partner_account.raw_password)
+    expect(scan.page).to_have_url(re.compile(r"/mon-espace/$"))
+    scan.check("dashboard, partner")
+    scan.goto("/mon-foyer/", "Mon foyer, partner")
+    expect(scan.page.get_by_test_id("limits")).to_be_visible()
+    scan.goto(f"/mon-foyer/{case}/delegation/", "delegation, partner")
+    scan.goto(f"/mon-foyer/{case}/separation/", "separation, partner")
+    scan.goto("/mon-espace/mes-informations/", "my information, partner")
+    if not javascript:
+        # Without the script the small-screen "Menu" cannot open: the header shows its buttons in its place.
+        expect(scan.page.get_by_role("button", name="Menu")).to_be_hidden()
+        click(scan.page, "Se déconnecter")
+        expect(scan.page.get_by_text("Vous êtes déconnecté")).to_be_visible()
+    scan.assert_clean()
+
+
+def test_every_cookie_the_site_sets_is_listed_on_the_cookie_page(new_context, migrated):
+    """The cookie page must stay true: sign in with "Se souvenir de moi", switch the language there and back, sign out
+    (a message for the next page), and every cookie name the server set on the way is in the page's table."""
+    page = new_context(java_script_enabled=False).new_page()  # the language buttons are plain without the script
+    set_cookies: set[str] = set()
+
+    def record(response) -> None:
+        for header in response.headers_array():
+            if header["name"].lower() == "set-cookie":
+                set_cookies.add(header["value"].split("=", 1)[0].strip())
+
+    page.on("response", record)
+    login(page, migrated.person.nir, migrated.raw_password, remember=True)
+    expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    page.get_by_role("button", name="EN - English", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("button", name="FR - Français", exact=True).click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    click(page, "Se déconnecter")
+    expect(page.get_by_text("Vous êtes déconnecté")).to_be_visible()
+
+    page.goto("/cookies/")
+    listed = set(page.get_by_test_id("cookies").locator("tbody tr td:first-child code").all_inner_texts())
+    expected = {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, "messages"}
+    assert expected | {settings.REMEMBER_ME_COOKIE_NAME, settings.DEVICE_COOKIE_NAME} <= set_cookies, set_cookies
+    assert set_cookies <= listed, f"cookies the page does not list: {sorted(set_cookies - listed)}"

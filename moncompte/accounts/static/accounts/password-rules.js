@@ -17,7 +17,9 @@
  *     <li class="fr-message fr-message--info" data-rule="entropy">Assez difficile à deviner</li>
  *   </ul>
  *   <p id="id_password1-rules-status" class="fr-sr-only" aria-live="polite"></p>   (optional, created if absent)
- *   <button type="button" data-password-toggle="id_password1" aria-pressed="false">Afficher</button>
+ *   <div hidden data-password-toggle-box>          (hidden without JavaScript; shown once the button is wired)
+ *     <button type="button" data-password-toggle="id_password1" aria-pressed="false">Afficher</button>
+ *   </div>
  *
  * Each <li data-rule> gets fr-message--valid when its rule is met and fr-message--info otherwise. When the <li>
  * carries DSFR's data-fr-valid attribute, the DSFR stylesheet already voices the state; otherwise a visually hidden
@@ -222,6 +224,10 @@ export function attachToggle(button) {
   };
   show(button.getAttribute("aria-pressed") === "true");
   button.addEventListener("click", () => show(input.type === "password"));
+  // The page renders the button hidden (it does nothing without this script): show it now that it works.
+  button.hidden = false;
+  const box = button.closest("[data-password-toggle-box]");
+  if (box) box.hidden = false;
   // Hide the password again before submitting, so that password managers see a password field.
   if (input.form) input.form.addEventListener("submit", () => show(false));
 }
