@@ -121,6 +121,19 @@ class ContactForm(forms.Form):
     )
 
     missing_email = _("Saisissez votre adresse e-mail.")
+    #: Which field the chosen medium requires (both are optional to the form: `clean` requires the chosen one).
+    medium_fields = {Medium.EMAIL: "email", Medium.SMS: "mobile"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The field of the medium chosen (posted, or preselected) is announced as required; contact-fields.js moves
+        # the mark when the person picks the other medium.
+        chosen = self.medium_fields.get(self["medium"].value())
+        for medium, name in self.medium_fields.items():
+            attrs = self.fields[name].widget.attrs
+            attrs["data-required-for"] = medium
+            if name == chosen:
+                attrs["aria-required"] = "true"
 
     def clean(self):
         cleaned = super().clean()

@@ -30,6 +30,8 @@ SECURITY_KINDS = ("login.succeeded", "login.failed", "reauth.failed", "account.c
 SECURITY_KIND_PREFIXES = ("password.", "contact.", "delegation.", "security.")
 HISTORY_PAGE_SIZE = 20
 
+#: A French label for every kind of action the journal records (tests/accounts/test_wording.py finds each kind the
+#: code records and fails on one missing here). An undo reads "Annulation : <label>".
 KIND_LABELS = {
     "login.succeeded": gettext_lazy("Connexion réussie"),
     "login.failed": gettext_lazy("Échec de connexion (mot de passe incorrect)"),
@@ -46,7 +48,26 @@ KIND_LABELS = {
     "code.verified": gettext_lazy("Code à usage unique validé"),
     "code.failed": gettext_lazy("Code à usage unique incorrect"),
     "account.onboarded": gettext_lazy("Présentation du nouvel espace vue"),
+    "contact.validated": gettext_lazy("Validation d'une coordonnée"),
+    "delegation.granted": gettext_lazy("Délégation accordée au conjoint"),
+    "delegation.revoked": gettext_lazy("Délégation retirée au conjoint"),
+    "security.report_handled": gettext_lazy("Signalement « Ce n'était pas moi » examiné par l'équipe sécurité"),
+    "person.corrected": gettext_lazy("Correction de vos informations par la Caf"),
+    "signup.code_sent": gettext_lazy("Envoi d'un code pour créer votre compte"),
+    "signup.requested": gettext_lazy("Demande de création de compte, à approuver par l'allocataire"),
+    "signup.approved": gettext_lazy("Demande de création de compte approuvée par l'allocataire"),
+    "signup.refused": gettext_lazy("Demande de création de compte refusée par l'allocataire"),
+    "invitation.sent": gettext_lazy("Invitation à créer votre compte envoyée"),
+    "invitation.revoked": gettext_lazy("Invitation à créer votre compte annulée"),
+    "invitation.accepted": gettext_lazy("Invitation utilisée pour créer votre compte"),
+    "separation.declared": gettext_lazy("Déclaration de séparation"),
+    "separation.processed": gettext_lazy("Séparation traitée par la Caf"),
+    "case.imported": gettext_lazy("Reprise du dossier depuis l'ancien système"),
+    "case.pin_changed": gettext_lazy("Changement du mot de passe à 8 chiffres du dossier"),
+    "case.pin_rehashed": gettext_lazy("Mise à jour de la protection du mot de passe du dossier"),
 }
+#: Delegation granted at the partner's first login with the shared case PIN (origin "case_pin").
+DELEGATION_FROM_PIN_LABEL = gettext_lazy("Délégation reprise du mot de passe du dossier, à la première connexion")
 PREFIX_LABELS = {
     "password.": gettext_lazy("Mot de passe"),
     "contact.": gettext_lazy("Coordonnées"),
@@ -104,13 +125,18 @@ def is_reportable(account: Account, entry: Entry) -> bool:
 def entry_label(entry: Entry) -> str:
     kind = entry.kind
     if kind.endswith(".undone"):
-        return _("Annulation : %(action)s") % {"action": entry_label(Entry(kind=kind.removesuffix(".undone")))}
+        # An undo entry keeps the undone action's states swapped (its `before` is the action's `after`).
+        undone = Entry(kind=kind.removesuffix(".undone"), before=entry.after, after=entry.before)
+        return _("Annulation : %(action)s") % {"action": entry_label(undone)}
     if kind == "contact.validated":
         medium = (entry.after or {}).get("medium")
         had_before = any((entry.before or {}).get(field) for field in ("email", "mobile"))
         if medium == Medium.SMS:
             return _("Changement du numéro de mobile") if had_before else _("Validation du numéro de mobile")
-        return _("Changement de l'adresse e-mail") if had_before else _("Validation de l'adresse e-mail")
+        if medium == Medium.EMAIL:
+            return _("Changement de l'adresse e-mail") if had_before else _("Validation de l'adresse e-mail")
+    if kind == "delegation.granted" and (entry.after or {}).get("origin") == "case_pin":
+        return str(DELEGATION_FROM_PIN_LABEL)
     if kind in KIND_LABELS:
         return str(KIND_LABELS[kind])
     for prefix, label in PREFIX_LABELS.items():
@@ -246,6 +272,9 @@ def personal_data(account: Account) -> dict[str, Any]:
             nir = {"value": person.nir, "key": "", "formatted": person.nir}
     contacts = contacts_of(account)
     entries = Entry.objects.filter(person_id=person.pk).order_by("-created_at", "-id")
+    reports = list(SecurityReport.objects.filter(account=account).order_by("-created_at"))
+    # The entries the reports are about (the person's own, or a delegation change of their case): for their labels.
+    reported = Entry.objects.in_bulk([r.entry_id for r in reports if r.entry_id])
     return {
         "generated_at": _iso(timezone.now()),
         "identity": {
@@ -306,8 +335,14 @@ def personal_data(account: Account) -> dict[str, Any]:
             for s in SessionRecord.objects.filter(account=account).order_by("-created_at")
         ],
         "security_reports": [
-            {"kind": r.kind, "source": r.source, "created_at": _iso(r.created_at), "handled_at": _iso(r.handled_at)}
-            for r in SecurityReport.objects.filter(account=account).order_by("-created_at")
+            {
+                "kind": r.kind,
+                "kind_label": entry_label(reported.get(r.entry_id) or Entry(kind=r.kind)),
+                "source": r.source,
+                "created_at": _iso(r.created_at),
+                "handled_at": _iso(r.handled_at),
+            }
+            for r in reports
         ],
         "journal": [_entry_data(account, entry) for entry in entries],
     }

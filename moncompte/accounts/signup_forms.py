@@ -82,7 +82,7 @@ class SignupStartForm(forms.Form):
             raise ValidationError(
                 gettext(
                     "Il faut avoir 15 ans ou plus pour créer son propre compte. Vous pourrez le créer à partir du "
-                    "%(date)s. D'ici là, l'allocataire du dossier fait les démarches pour le foyer."
+                    "%(date)s. D'ici là, c'est l'allocataire qui s'occupe du dossier du foyer auprès de la Caf."
                 )
                 % {"date": formats.date_format(fifteenth_birthday(birth_date), "j F Y")},
                 code="under_age",
@@ -137,6 +137,26 @@ class InvitationAcceptForm(NewPasswordForm):
     def clean_password1(self):
         self.account.birth_date = self.cleaned_data.get("birth_date")
         return super().clean_password1()
+
+
+class InvitationCodeForm(forms.Form):
+    """The code of an invitation sent by SMS (an SMS carries no link): typed on the site, it opens the same page as
+    an e-mail's link."""
+
+    code = forms.CharField(
+        label=_("Code d'invitation"),
+        help_text=_("10 lettres et chiffres, tel qu'il figure dans le SMS reçu, par exemple ABCDE-23456"),
+        max_length=40,
+        error_messages={
+            "required": _("Saisissez le code d'invitation reçu par SMS."),
+            "max_length": _("Ce code est trop long : le code d'invitation comporte 10 lettres et chiffres."),
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.pop("maxlength", None)  # the server says what is wrong; no silent cut
 
 
 class DecisionForm(forms.Form):

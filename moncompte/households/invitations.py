@@ -7,13 +7,14 @@ sent to the contact the member proved) or refuses it.
 
 Permissions: these services do not check who is asking. Views check the access policy first
 (`policy.case_get`, `policy.member_get` with Capability.INVITE_MEMBER or APPROVE_SIGNUP). Messages are queued in the
-caller's transaction; links are absolute URLs built by the caller (the view knows the site's address).
+caller's transaction; links are absolute URLs built by the caller, from SITE_URL (`moncompte.lib.links`).
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import math
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,11 +30,18 @@ from moncompte.households.models import Case, Invitation, Membership, Role, Sign
 from moncompte.identity.models import Person
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
+from moncompte.messaging.models import Medium
 from moncompte.messaging.services import message_queue, person_notify
+from moncompte.verification.services import _minutes
 
-#: Builds the absolute URL of an invitation from its token (the view passes it: only it knows the site's address).
+#: Builds the absolute URL of an invitation from its token (the view passes it: it knows the route).
 LinkBuilder = Callable[[str], str]
 TOKEN_BYTES = 32
+#: An SMS carries no link (people are taught that such SMS are phishing): an invitation by SMS carries a code instead,
+#: typed on the site's invitation page. No 0/O, 1/I/L or U to misread; 10 characters of 30 is about 49 bits, and the
+#: page counts wrong codes (signup_views), then asks for the birth date as a link does.
+INVITATION_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+INVITATION_CODE_LENGTH = 10
 
 
 class InvitationState(StrEnum):
@@ -43,8 +51,32 @@ class InvitationState(StrEnum):
     REVOKED = "revoked"
 
 
+class InvitationThrottled(Exception):
+    """Too many invitations in the last hour (to this address, or from this holder). Carries a message for the
+    person, in the active language, and how many seconds until the next one is accepted."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_code_new() -> str:
+    return "".join(secrets.choice(INVITATION_CODE_ALPHABET) for _ in range(INVITATION_CODE_LENGTH))
+
+
+def invitation_code_display(code: str) -> str:
+    """ABCDE-FGHJK: two groups, easier to copy from a phone's screen."""
+    return f"{code[:5]}-{code[5:]}"
+
+
+def invitation_code_normalise(raw: str) -> str:
+    """The code as typed: any case, with or without spaces and hyphens."""
+    return "".join(c for c in (raw or "").upper() if c.isascii() and c.isalnum())
 
 
 def _masked(destination: str) -> str:
@@ -115,6 +147,15 @@ def invitation_find(token: str) -> Invitation | None:
     )
 
 
+def invitation_find_by_code(raw: str) -> Invitation | None:
+    """The SMS invitation a typed code designates, whatever its state (None for a code we never sent)."""
+    code = invitation_code_normalise(raw)
+    if len(code) != INVITATION_CODE_LENGTH:
+        return None
+    invitation = invitation_find(code)
+    return invitation if invitation is not None and invitation.medium == Medium.SMS else None
+
+
 def invitation_state(invitation: Invitation) -> InvitationState:
     if invitation.used_at is not None:
         return InvitationState.USED
@@ -140,6 +181,28 @@ def _revoke_active(person: Person, now: datetime.datetime) -> list[int]:
     return ids
 
 
+def _check_send_limits(*, created_by: Person | None, destination: str, now: datetime.datetime) -> None:
+    """At most INVITATIONS_PER_HOUR_PER_DESTINATION invitations to one address or number, and
+    INVITATIONS_PER_HOUR_PER_HOLDER from one person, in any hour (sliding). Counted from the invitations themselves,
+    so every process sees the same count; the caller holds the sender's row lock (see `invitation_send`)."""
+    hour_ago = now - timedelta(hours=1)
+    limits = [(Invitation.objects.filter(destination=destination), settings.INVITATIONS_PER_HOUR_PER_DESTINATION)]
+    if created_by is not None:
+        limits.append((Invitation.objects.filter(created_by=created_by), settings.INVITATIONS_PER_HOUR_PER_HOLDER))
+    for sent, limit in limits:
+        times = list(sent.filter(created_at__gt=hour_ago).order_by("created_at").values_list("created_at", flat=True))
+        if len(times) >= limit:
+            wait = (times[-limit] + timedelta(hours=1) - now).total_seconds() if limit > 0 else 3600
+            raise InvitationThrottled(
+                _(
+                    "Trop d'invitations ont été envoyées en une heure. Vous pourrez en envoyer une nouvelle dans "
+                    "%(delay)s."
+                )
+                % {"delay": _minutes(wait)},
+                retry_after=max(1, math.ceil(wait)),
+            )
+
+
 @transaction.atomic
 def invitation_send(
     *,
@@ -151,11 +214,21 @@ def invitation_send(
     link: LinkBuilder,
     origin: str = Invitation.Origin.HOLDER,
 ) -> Invitation:
-    """Send a single-use link to `destination` so the member opens their own account. Any earlier invitation of
-    the member that still works is revoked: only the newest link opens the account."""
+    """Send a single-use link to `destination` (by SMS: a code to type on the site, never a link) so the member opens
+    their own account. Any earlier invitation of the member that still works is revoked: only the newest opens it.
+
+    A holder's invitation raises InvitationThrottled past the hourly limits, before anything changes. An approved
+    request's is not limited here: the member proved that contact with a code, which has its own hourly limits."""
     now = timezone.now()
+    if origin == Invitation.Origin.HOLDER:
+        if created_by is not None:
+            # One sender's invitations are counted one at a time (on PostgreSQL; SQLite's IMMEDIATE transactions
+            # already take the write lock at BEGIN), so two tabs cannot both pass the count.
+            Person.objects.select_for_update().filter(pk=created_by.pk).first()
+        _check_send_limits(created_by=created_by, destination=destination, now=now)
     revoked = _revoke_active(person, now)
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    by_sms = medium == Medium.SMS
+    token = invitation_code_new() if by_sms else secrets.token_urlsafe(TOKEN_BYTES)
     invitation = Invitation.objects.create(
         case=case,
         person=person,
@@ -178,7 +251,9 @@ def invitation_send(
         context={
             "person": person,
             "holder": created_by,
-            "link": link(token),
+            # By SMS, the code to type on the site's invitation page; by e-mail, the link.
+            "link": "" if by_sms else link(token),
+            "code": invitation_code_display(token) if by_sms else "",
             "expires_at": timezone.localtime(invitation.expires_at),
         },
         person_id=person.pk,

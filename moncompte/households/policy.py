@@ -212,23 +212,18 @@ def limits(who, case: Case) -> list[str]:
     if s.role == Role.PARTNER:
         return [
             _(
-                "Vous voyez vos propres informations, mais pas celles des autres membres du foyer, ni les paiements "
-                "et courriers du dossier : l'allocataire ne vous a pas donné de délégation."
+                "Vous voyez vos propres informations, mais pas celles des autres membres du foyer : l'allocataire "
+                "ne vous a pas donné de délégation."
             ),
             _(
-                "Sans délégation, vous ne pouvez pas répondre aux demandes de la caisse pour le dossier, ni obtenir "
-                "d'informations sur le dossier à l'accueil ou par téléphone. Vos démarches se limitent à celles "
-                "qui vous concernent personnellement."
+                "Pour obtenir la délégation, demandez à l'allocataire de vous l'accorder depuis son espace, "
+                "rubrique « Mon foyer »."
             ),
-            _("Pour obtenir la délégation, demandez à l'allocataire de vous l'accorder depuis son espace."),
         ]
     return [
         _(
-            "Vous voyez vos propres informations. Les informations des autres membres du foyer, les paiements et "
-            "les courriers du dossier sont réservés à l'allocataire (et à son conjoint s'il a une délégation)."
+            "Vous voyez vos propres informations. Les noms, rôles et dates de naissance des autres membres du foyer "
+            "sont réservés à l'allocataire (et à son conjoint s'il a une délégation)."
         ),
-        _(
-            "Les demandes de prestation du foyer et les réponses à la caisse sont faites par l'allocataire ou son "
-            "conjoint."
-        ),
+        _("Pour toute question sur le dossier de votre foyer, adressez-vous à l'allocataire."),
     ]

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from moncompte.households import policy, selectors
+from moncompte.households import invitations, policy, selectors
 from moncompte.households.delegation import DelegationError, delegation_grant, delegation_revoke
 from moncompte.households.forms import GRANT, DelegationForm, SeparationForm
 from moncompte.households.models import Case, Membership, Role, SignupRequest
@@ -43,20 +43,6 @@ def _case_view(request: HttpRequest, case: Case) -> dict:
     standing = policy.standing(who, case)
     sees_case = policy.can(who, Capability.VIEW_CASE, case)
     may_invite = policy.can(who, Capability.INVITE_MEMBER, case)
-    members = [
-        {
-            "membership": membership,
-            "person": membership.person,
-            "role": membership.get_role_display(),
-            "has_account": membership.has_account,
-            "is_me": membership.person_id == standing.membership.person_id,
-            "invitable": may_invite and not membership.has_account and policy.may_have_account(membership.person),
-        }
-        for membership in selectors.members_with_account_flag(policy.members_visible(who, case))
-    ]
-    # Whether the case has a partner: asked of the case itself (no one's data), to offer delegation and separation
-    # only where they make sense; a partner knows there is one.
-    has_partner = standing.role == Role.PARTNER or selectors.membership_in_role(case, Role.PARTNER) is not None
     signup_requests = []
     if policy.can(who, Capability.APPROVE_SIGNUP, case):
         signup_requests = list(
@@ -67,6 +53,30 @@ def _case_view(request: HttpRequest, case: Case) -> dict:
             .select_related("person")
             .order_by("created_at")
         )
+    # The newest request of each member (one per member and case: a new one replaces the older).
+    request_of = {signup.person_id: signup for signup in signup_requests}
+    members = []
+    for membership in selectors.members_with_account_flag(policy.members_visible(who, case)):
+        invitable = may_invite and not membership.has_account and policy.may_have_account(membership.person)
+        members.append(
+            {
+                "membership": membership,
+                "person": membership.person,
+                "role": membership.get_role_display(),
+                "has_account": membership.has_account,
+                "is_me": membership.person_id == standing.membership.person_id,
+                "invitable": invitable,
+                # Where the member's account stands, for whoever may invite them: a link sent and until when, or a
+                # request waiting for the holder's decision.
+                "invitation": invitations.active_invitation(case=case, person=membership.person)
+                if invitable
+                else None,
+                "signup_request": request_of.get(membership.person_id) if not membership.has_account else None,
+            }
+        )
+    # Whether the case has a partner: asked of the case itself (no one's data), to offer delegation and separation
+    # only where they make sense; a partner knows there is one.
+    has_partner = standing.role == Role.PARTNER or selectors.membership_in_role(case, Role.PARTNER) is not None
     return {
         "case": case,
         "role": standing.membership.get_role_display(),

@@ -29,6 +29,8 @@ MAX_RAW_LENGTH = 40
 
 NIR_LENGTH = 13
 NIR_WITH_KEY_LENGTH = 15
+#: The case number (numéro allocataire), the login of the old site.
+CASE_NUMBER_LENGTH = 7
 
 _DIGITS = frozenset("0123456789")
 _ALLOWED_CHARACTERS = _DIGITS | {"A", "B"}
@@ -71,6 +73,12 @@ _MSG_TOO_LONG = _(
 _MSG_CHARACTERS = _("Le numéro ne peut contenir que des chiffres, sauf 2A ou 2B pour la Corse.")
 _MSG_LENGTH = _(
     "Le numéro de Sécurité sociale doit comporter 13 caractères (ou 15 avec la clé) : vous en avez saisi %(count)s."
+)
+#: Seven digits: the old login, the case number ("numéro allocataire"), typed out of habit.
+_MSG_CASE_NUMBER = _(
+    "Le numéro de Sécurité sociale doit comporter 13 caractères (ou 15 avec la clé) : celui que vous avez saisi, "
+    "à 7 chiffres, ressemble à un numéro allocataire, qui ne sert plus à se connecter. Saisissez le numéro de "
+    "Sécurité sociale inscrit sur votre carte Vitale."
 )
 _MSG_SEX = _("Le premier chiffre (sexe) doit être 1, 2, 3, 4, 7 ou 8.")
 _MSG_MONTH = _(
@@ -221,6 +229,8 @@ def parse_nir(raw: str | None) -> Nir:
     # Characters before length: a letter typed for a digit deserves that message rather than a count.
     if any(c not in _ALLOWED_CHARACTERS for c in nir):
         raise NirError(_MSG_CHARACTERS, "invalid_characters")
+    if len(nir) == CASE_NUMBER_LENGTH and nir.isdigit():
+        raise NirError(_MSG_CASE_NUMBER, "case_number")
     if len(nir) not in (NIR_LENGTH, NIR_WITH_KEY_LENGTH):
         raise NirError(_lazy_interpolate(_MSG_LENGTH, {"count": len(nir)}), "length")
     _check_characters(nir)
