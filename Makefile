@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The address `make run` listens on: this machine only. With DEBUG on, the outbox page shows every code sent and the
+# debug pages show settings: set HOST=0.0.0.0 (and ALLOWED_HOSTS, SITE_URL) only on a network you trust.
+HOST ?= 127.0.0.1
 WORKERS ?= 2
 export VAR_DIR ?= $(CURDIR)/var
 
@@ -14,34 +17,43 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+## npm packages, pinned with their checksums: the INSEE places data read at run time (moncompte/identity/places.py)
+## and axe-core for the browser tests. Without npm, `make run` still serves (birth places then show as codes).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the INSEE place names and the axe-core checks need it (make system-packages installs it)"; fi
 
-## Serve the app on the embedded defaults (SQLite, local outbox, demo data) at http://localhost:$(PORT)/
+install: $(VENV)/.installed node_modules/.installed
+
+## Serve the app on the embedded defaults (SQLite, local outbox, demo data) at http://$(HOST):$(PORT)/
 run: export DEBUG ?= true
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py generate_demo_data --import
-	@echo "Mon Compte: http://localhost:$(PORT)/  (codes sent by e-mail/SMS: http://localhost:$(PORT)/dev/boite-d-envoi/)"
-	$(BIN)/gunicorn moncompte.wsgi --bind 0.0.0.0:$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=127.0.0.1
+	@echo "Mon Compte: http://$(HOST):$(PORT)/  (codes sent by e-mail/SMS: http://$(HOST):$(PORT)/dev/boite-d-envoi/)"
+	$(BIN)/gunicorn moncompte.wsgi -c python:moncompte.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=127.0.0.1
 
 ## Install Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
 browser: system-packages
 
-## Debian packages the suite needs: Chromium (browser tests) and GNU gettext (the catalogue check, `make messages`)
+## Debian packages the suite needs: Chromium (browser tests), GNU gettext (the catalogue check, `make messages`), npm
 system-packages:
-	@test -x /usr/bin/chromium && command -v xgettext >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; fi; }
+	@test -x /usr/bin/chromium && command -v xgettext >/dev/null && command -v npm >/dev/null || { \
+	  packages="chromium gettext $$(command -v npm >/dev/null || echo npm)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; fi; }
 
 ## The whole suite: unit, integration (HTTP) and browser tests
-test: install browser
+test: browser install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
-test-browser: install browser
+test-browser: browser install
 	$(BIN)/python -m pytest -m browser
 
 lint: install
@@ -60,13 +72,17 @@ messages: install system-packages
 	DJANGO_SETTINGS_MODULE=moncompte.settings_test $(BIN)/python manage.py compilemessages --ignore=$(VENV) --ignore=var
 
 ## Benchmarks: login throughput vs raw argon2 (P1), import hashing vs raw × cores (P3); report in bench-report.md
+bench: export SITE_URL ?= http://$(HOST):$(PORT)
 bench: install
 	$(BIN)/python bench/run.py --report bench-report.md
 
+demo-data: export SITE_URL ?= http://$(HOST):$(PORT)
 demo-data: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py generate_demo_data --import
 
+worker: export SITE_URL ?= http://$(HOST):$(PORT)
 worker: install
 	$(BIN)/celery -A moncompte worker --loglevel INFO
 

@@ -1,4 +1,6 @@
-"""A logging filter that masks what must never reach a log: NIRs, one-time codes, PINs and passwords."""
+"""A logging filter that masks what must never reach a log: NIRs, one-time codes, PINs, passwords, and the bearer
+tokens of links (an invitation, "Ce n'était pas moi"). The HTTP server's access log goes through the same `redact`
+(moncompte/gunicorn_conf.py)."""
 
 import logging
 import re
@@ -19,6 +21,17 @@ _PASSWORD_FIELD = re.compile(
 )
 
 
+#: The routes whose last segment is a bearer token (whoever has the link acts with it). "confirmer" is the
+#: placeholder the pages redirect to once the token is in the session, "saisir-le-code" the page where an SMS
+#: invitation's code is typed: neither is a secret, both are left readable.
+#: tests/test_logging.py checks that every route with a `token` in the URLconf is listed here.
+TOKEN_ROUTES = ("invitation", "ce-n-etait-pas-moi")
+_TOKEN_PATH = re.compile(
+    r"(/(?:" + "|".join(map(re.escape, TOKEN_ROUTES)) + r")/)"
+    r"(?!(?:confirmer|saisir-le-code)(?:[/?#\s\"']|$))([^/?#\s\"'<>]+)"
+)
+
+
 def _mask_value(match: re.Match) -> str:
     key, value = match.groups()
     if value.strip("'\"") in (MASK, MASK[1:-1]):  # already masked (a record may pass two filters)
@@ -27,9 +40,15 @@ def _mask_value(match: re.Match) -> str:
     return f"{key}{quote}{MASK}{quote}"
 
 
+def redact_path(text: str) -> str:
+    """Mask the token of a link's path (`/invitation/<token>/` → `/invitation/[masqué]/`), anywhere in `text`."""
+    return _TOKEN_PATH.sub(lambda m: m.group(1) + MASK, text)
+
+
 def redact(text: str) -> str:
-    """Mask NIRs, runs of 6 to 8 digits (codes, PINs) and the values of password, PIN, code, secret and token
-    pairs. Idempotent: a record may pass two filters."""
+    """Mask NIRs, runs of 6 to 8 digits (codes, PINs), the values of password, PIN, code, secret and token pairs,
+    and the tokens of links' paths. Idempotent: a record may pass two filters."""
+    text = redact_path(text)
     text = _PASSWORD_FIELD.sub(_mask_value, text)
     text = _NIR.sub("[NIR masqué]", text)
     return _SECRET_DIGITS.sub(MASK, text)

@@ -4,12 +4,14 @@ The embedded default (no variable set) is a single machine: SQLite, a local outb
 tasks run eagerly. Production sets DATABASE_URL (PostgreSQL), REDIS_URL, EMAIL_URL and SMS_GATEWAY_URL.
 """
 
+import re
 import secrets
 from datetime import date, timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +34,16 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The site's address: every link in a message is built from it (moncompte.lib.links), never from the request's Host,
+# which the client chooses (ALLOWED_HOSTS does not check the port). Required unless DEBUG: a deployment without it
+# refuses to start rather than mail links to localhost. Under DEBUG it defaults to the local server's address.
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{env.int('PORT', default=8000)}" if DEBUG else "")
+if not re.fullmatch(r"https?://[^/?#\s]+/?", SITE_URL):
+    raise ImproperlyConfigured(
+        "SITE_URL must be set to the site's address, scheme and host only (e.g. https://moncompte.example); "
+        f"it is {SITE_URL!r}."
+    )
+SITE_URL = SITE_URL.rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,6 +64,7 @@ INSTALLED_APPS = [
     "moncompte.verification",
     "moncompte.households",
     "moncompte.accounts",
+    "moncompte.pages",
 ]
 
 MIDDLEWARE = [
@@ -59,11 +72,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "moncompte.accounts.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "moncompte.verification.context.CodeBindingMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "moncompte.accounts.middleware.SessionLifetimeMiddleware",
+    "moncompte.accounts.middleware.DeviceCookieMiddleware",
     "moncompte.journal.middleware.JournalContextMiddleware",
     "moncompte.accounts.middleware.MigrationGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -127,7 +142,18 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "moncompte"}}
+    # Embedded mode: the cache (and so its counters: failed logins per NIR and per address, birth-date tries, codes
+    # to typed contacts) lives in the database, shared by every gunicorn worker; `make run` creates its table
+    # (`manage.py createcachetable`). DatabaseCache's incr() is a get then a set, not atomic: two workers counting
+    # the same key at the same instant may lose one count. Acceptable on one machine; production uses Redis' INCR.
+    # MAX_ENTRIES: past it the cache drops a third of its keys, so a flood of new keys must not wipe the counters.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cache_table",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Accounts and passwords ------------------------------------------------------------------------------------------
@@ -175,6 +201,9 @@ REAUTH_MAX_AGE = env.int("REAUTH_MAX_AGE", default=5 * 60)  # seconds
 # --- Households ------------------------------------------------------------------------------------------------------
 MEMBER_ACCOUNT_MIN_AGE = 15  # seed: "tous les membres de plus de 15 ans"
 INVITATION_LIFETIME_HOURS = env.int("INVITATION_LIFETIME_HOURS", default=72)
+# Invitations a holder may send in an hour, to one address or number, and in all (counted from the invitations).
+INVITATIONS_PER_HOUR_PER_DESTINATION = env.int("INVITATIONS_PER_HOUR_PER_DESTINATION", default=5)
+INVITATIONS_PER_HOUR_PER_HOLDER = env.int("INVITATIONS_PER_HOUR_PER_HOLDER", default=10)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -204,10 +233,19 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if AXES_IPWARE_PROXY_COUNT else ("REMOTE_ADDR",)
 )
 AXES_VERBOSE = False
+# A trusted device (device cookie) is outside axes' NIR+IP count: it has its own NIR+device limit (DEVICE_* below).
+AXES_WHITELIST_CALLABLE = "moncompte.accounts.throttling.axes_trusted_device"
 # Our own sliding limits, on top of axes: one identifier from many addresses, one address trying many identifiers.
 LOGIN_LIMIT_PER_IDENTIFIER = env.int("LOGIN_LIMIT_PER_IDENTIFIER", default=20)  # failures per window
 LOGIN_LIMIT_PER_IP = env.int("LOGIN_LIMIT_PER_IP", default=100)  # failures per window
 LOGIN_LIMIT_WINDOW = env.int("LOGIN_LIMIT_WINDOW_MINUTES", default=60) * 60  # seconds
+# Device cookies (OWASP "slow down online guessing with device cookies"): a successful login leaves a signed cookie
+# that makes this browser a trusted device of that account. A trusted device is never caught by the limits above
+# (an attacker who knows the NIR spends them); it has its own small limit per NIR and device. Past the per-NIR
+# ceiling an untrusted client is stepped up, not refused: after the right password, a code to a validated contact.
+DEVICE_COOKIE_NAME = "moncompte_appareil"
+DEVICE_TRUST_DAYS = env.int("DEVICE_TRUST_DAYS", default=180)
+LOGIN_LIMIT_PER_DEVICE = env.int("LOGIN_LIMIT_PER_DEVICE", default=5)  # failures per cool-off, per NIR and device
 
 # --- One-time codes --------------------------------------------------------------------------------------------------
 # The ceilings (10 minutes, 5 tries, 5 sends an hour) are the product's rules: settings may only be stricter.
@@ -305,8 +343,24 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"axes": {"level": "WARNING"}, "django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "django.db.backends": {"level": "INFO"},
+        # Configuring them drops Django's own handlers (its DEBUG-only console, mail_admins, runserver's access log),
+        # which would print the same records unmasked: everything goes through the redacting console instead.
+        "django": {"level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 SITE_TITLE = "Mon Compte"
+
+# --- Legal pages (footer: mentions légales, données personnelles, accessibilité) -------------------------------------
+# Left empty, the pages say that this is a demonstration deployment and that the deployer has to fill them in.
+LEGAL_PUBLISHER = env.str("LEGAL_PUBLISHER", default="")  # the agency that publishes the site (éditeur)
+LEGAL_PUBLISHER_ADDRESS = env.str("LEGAL_PUBLISHER_ADDRESS", default="")
+LEGAL_PUBLICATION_DIRECTOR = env.str("LEGAL_PUBLICATION_DIRECTOR", default="")  # directeur de la publication
+LEGAL_HOST = env.str("LEGAL_HOST", default="")  # hébergeur: name and address
+DPO_CONTACT = env.str("DPO_CONTACT", default="dpo@moncompte.example")  # the agency's data protection officer
+ACCESSIBILITY_CONTACT = env.str("ACCESSIBILITY_CONTACT", default="accessibilite@moncompte.example")

@@ -199,6 +199,13 @@ ROUTES: dict[str, Route] = {
     "accounts:provisional_id": Route(anonymous=OK),
     "accounts:password_reset": Route(anonymous=OK, post_own=400),
     "accounts:password_reset_complete": Route(own=REDIRECT, anonymous=REDIRECT),
+    # The code step of a stepped-up login: only a session whose password was right has one (none here).
+    "accounts:login_code": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
+    # The footer's fixed pages: the same for everyone, read-only.
+    "pages:accessibility": Route(anonymous=OK, post_own=NOT_ALLOWED),
+    "pages:legal_notice": Route(anonymous=OK, post_own=NOT_ALLOWED),
+    "pages:personal_data": Route(anonymous=OK, post_own=NOT_ALLOWED),
+    "pages:cookies": Route(anonymous=OK, post_own=NOT_ALLOWED),
     # First login: a migrated account is sent on to the dashboard.
     "accounts:migration_password": Route(own=REDIRECT),
     "accounts:migration_contact": Route(own=REDIRECT),
@@ -214,6 +221,7 @@ ROUTES: dict[str, Route] = {
     "signup:code": Route(own=REDIRECT, anonymous=REDIRECT),
     "signup:pending": Route(own=OK, anonymous=OK),  # a fixed explanation, nothing personal
     "signup:invitation": Route(kwargs=lambda h: {"token": "x" * 43}, own=NOT_FOUND, anonymous=NOT_FOUND),
+    "signup:invitation_code": Route(own=OK, anonymous=OK, post_own=400),
     "signup:invite": Route(
         kwargs=lambda h: {"case_number": h.case.case_number, "person_id": h.people["young"].pk},
         mixed=lambda own, other: {"case_number": own.case.case_number, "person_id": other.people["young"].pk},

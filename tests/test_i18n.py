@@ -181,9 +181,9 @@ def test_nir_and_form_errors_are_translated(client):
         "The number can only contain digits, except 2A or 2B for Corsica.",
         "The form contains errors: please correct the flagged fields.",
     ]
-    response = client.post(LOGIN, {"identifier": "1840575", "password": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(LOGIN, {"identifier": "18405751", "password": ""}, HTTP_ACCEPT_LANGUAGE="en")
     assert shown_errors(response) == [
-        "A social security number has 13 characters (or 15 with the key): you entered 7.",
+        "A social security number has 13 characters (or 15 with the key): you entered 8.",
         "Enter your password.",
         "The form contains errors: please correct the flagged fields.",
     ]

@@ -97,7 +97,16 @@ class MigrationGateMiddleware:
     """A person who signed in with the case PIN must create a password, then validate a contact, then see the
     onboarding screens, in that order; no other page opens until then."""
 
-    ALWAYS_OPEN = ("accounts:logout", "set_language")  # the language switch works on every page
+    # The language switch works on every page, and the footer's fixed pages (accessibility, legal notice, personal
+    # data, cookies) are readable at every step.
+    ALWAYS_OPEN = (
+        "accounts:logout",
+        "set_language",
+        "pages:accessibility",
+        "pages:legal_notice",
+        "pages:personal_data",
+        "pages:cookies",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -118,3 +127,18 @@ class MigrationGateMiddleware:
         if not user.has_validated_contact:
             return ("accounts:migration_contact", "accounts:migration_contact_code")
         return ("accounts:onboarding",)
+
+
+class DeviceCookieMiddleware:
+    """Writes the trusted-device cookie that a sign-in asked for (accounts.devices.device_remember), whatever view
+    signed the person in: login, login code, password reset, signup, invitation."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from moncompte.accounts import devices
+
+        response = self.get_response(request)
+        devices.write_cookie(request, response)
+        return response

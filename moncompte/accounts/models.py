@@ -102,3 +102,23 @@ class SecurityReport(models.Model):
 
     def __str__(self) -> str:
         return f"Signalement du {self.created_at:%d/%m/%Y %H:%M}"
+
+
+class TrustedDevice(models.Model):
+    """A browser where the person signed in (OWASP "device cookies"). The browser keeps a random token in a signed
+    cookie; only its hash is stored here. The login limits an attacker can spend (per NIR, per address) never apply
+    to a trusted device, which has its own small limit per NIR and device."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="trusted_devices")
+    token_hash = models.CharField(max_length=64, unique=True)
+    user_agent = models.CharField("appareil", max_length=256, blank=True)
+    created_at = models.DateTimeField("reconnu le", auto_now_add=True)
+    last_used_at = models.DateTimeField("dernière connexion")
+    expires_at = models.DateTimeField("confiance jusqu'au")
+
+    class Meta:
+        verbose_name = "appareil de confiance"
+        verbose_name_plural = "appareils de confiance"
+
+    def __str__(self) -> str:
+        return f"{self.user_agent[:40]} ({self.created_at:%Y-%m-%d})"

@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from moncompte.accounts import services
+from moncompte.accounts import devices, services
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.households.models import Delegation, DelegationOrigin
 from moncompte.journal import context as journal_context
@@ -111,7 +111,7 @@ def sessions_end(*, account: Account, records: QuerySet[SessionRecord], scope: s
 def contact_change_start(*, account: Account, medium: str, value: str) -> OneTimeCode:
     """Send a code to the NEW contact (raises CodeThrottled). The caller re-authenticated the person and checked
     that the value differs from the current one."""
-    return verification.code_issue(person=account.person, purpose=Purpose.CONTACT, medium=medium, destination=value)
+    return services.contact_send_code(account=account, medium=medium, value=value)
 
 
 def contact_change_confirm(*, account: Account, code: str, site_url: str) -> Account:
@@ -207,6 +207,7 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
     - the password is replaced by a random one nobody knows: the person sets a new one through "Mot de passe
       oublié ?" (an *unusable* password would let the case PIN open the account again, for anyone who knows it);
     - pending one-time codes are voided (one may have gone to a contact the person disowns);
+    - every trusted device of the account loses its trust (whoever acted may hold one);
     - a contact change is undone if nothing changed that contact since, so the reset code goes to the old one;
     - a delegation the holder did not grant is withdrawn, if still running (the partner is told);
     - a SecurityReport is filed for the security team, `security.reported` is journaled, the person is told.
@@ -225,6 +226,8 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
         account.save(update_fields=["password"])
         # A code in flight may be a reset code sent to the disowned contact: none survives the report.
         verification.codes_void_all(person_id=account.person_id)
+        # Whoever acted may hold a trusted device of the account: it loses the trust, and the limits apply to it.
+        devices_forgotten = devices.devices_forget(account=account)
         ended = SessionRecord.objects.filter(account=account, ended_at__isnull=True).update(
             ended_at=timezone.now(), end_reason=EndReason.SECURITY_REPORT
         )
@@ -238,6 +241,7 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
                 "kind": entry.kind,
                 "source": source,
                 "contact_restored": contact_restored,
+                "devices_forgotten": devices_forgotten,
                 "delegation_withdrawn": delegation_withdrawn,
                 "sessions_ended": ended,
                 "password_disabled": True,

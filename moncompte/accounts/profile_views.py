@@ -33,6 +33,7 @@ from moncompte.accounts.profile_services import SESSION_RECORD_KEY, NotMeLinkErr
 from moncompte.households import policy
 from moncompte.identity import services as identity_services
 from moncompte.journal.models import Entry
+from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
@@ -57,9 +58,9 @@ def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
-def _site_url(request: HttpRequest) -> str:
-    """The site's own address (the host is checked against ALLOWED_HOSTS), for links in messages."""
-    return request.build_absolute_uri("/")
+def _site_url() -> str:
+    """The site's own address (SITE_URL, never the request's Host: the client chooses it), for links in messages."""
+    return absolute_url("/")
 
 
 # --- Mes informations ----------------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def correction_view(request: HttpRequest) -> HttpResponse:
             request,
             _(
                 "Votre signalement est enregistré. Un agent de la Caf va vérifier vos informations et les corriger "
-                "si nécessaire ; vous serez informé par courrier ou dans votre espace."
+                "si nécessaire. Vous suivrez l'état de votre signalement dans « Mes informations »."
             ),
         )
         return redirect("profile:info")
@@ -198,7 +199,7 @@ def contact_code_view(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             profile_services.contact_change_confirm(
-                account=account, code=form.cleaned_data["code"], site_url=_site_url(request)
+                account=account, code=form.cleaned_data["code"], site_url=_site_url()
             )
         except CodeInvalid as error:
             form.add_error("code", error.message)
@@ -248,9 +249,7 @@ def not_me_view(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET" or report is not None:
         context = {"entry": entry, "label": selectors.entry_label(entry), "report": report}
         return render(request, "accounts/profile/not_me.html", context)
-    outcome = profile_services.security_report(
-        account=account, entry=entry, source="notice", site_url=_site_url(request)
-    )
+    outcome = profile_services.security_report(account=account, entry=entry, source="notice", site_url=_site_url())
     request.session.pop(NOT_ME_SESSION_KEY, None)
     if request.user.is_authenticated and request.user.pk == account.pk:
         auth_logout(request)
@@ -304,9 +303,7 @@ def security_report_view(request: HttpRequest) -> HttpResponse:
     if not selectors.is_reportable(account, entry):
         messages.error(request, _("Cet évènement ne peut pas être signalé."))
         return redirect("profile:security")
-    outcome = profile_services.security_report(
-        account=account, entry=entry, source="history", site_url=_site_url(request)
-    )
+    outcome = profile_services.security_report(account=account, entry=entry, source="history", site_url=_site_url())
     auth_logout(request)
     return render(request, "accounts/profile/not_me_done.html", {"outcome": outcome})
 

@@ -24,7 +24,7 @@ from moncompte.messaging.models import Medium
 from moncompte.messaging.services import person_notify
 from moncompte.messaging.services import register_contact_resolver as message_register_contact_resolver
 from moncompte.verification import services as verification
-from moncompte.verification.models import Purpose
+from moncompte.verification.models import Lane, Purpose
 
 
 def _login_id(person: Person) -> str:
@@ -168,7 +168,9 @@ def _iso(value) -> str | None:
 
 def contact_send_code(*, account: Account, medium: str, value: str):
     """Send a code to a contact the person typed, to prove they receive messages there (raises CodeThrottled)."""
-    return verification.code_issue(person=account.person, purpose=Purpose.CONTACT, medium=medium, destination=value)
+    return verification.code_issue(
+        person=account.person, purpose=Purpose.CONTACT, medium=medium, destination=value, lane=Lane.PROVEN
+    )
 
 
 def contact_confirm_code(*, account: Account, code: str) -> Account:
@@ -202,6 +204,29 @@ def login_failed(*, person_id: int | None) -> None:
     journal.record("login.failed", person_id=person_id)
 
 
+def login_code_destination(account: Account) -> tuple[str, str]:
+    """Where the code of a stepped-up login goes: a validated mobile, else a validated e-mail, else a contact on file
+    (a holder who signs in with the case PIN for the first time has validated none yet). ("", "") when none."""
+    for destinations in (validated_contacts(account.person_id), reset_destinations(account.person)):
+        for medium in (Medium.SMS, Medium.EMAIL):
+            if destinations.get(medium):
+                return medium, destinations[medium]
+    return "", ""
+
+
+def login_code_send(*, account: Account, medium: str, destination: str) -> None:
+    """The password was right but the NIR is under attack and the client untrusted: send the code that completes
+    the login. Counted in the lane of proven requests, which no one without the password can spend."""
+    verification.code_issue(
+        person=account.person, purpose=Purpose.LOGIN, medium=medium, destination=destination, lane=Lane.PROVEN
+    )
+
+
+def login_code_check(*, account: Account, code: str) -> None:
+    """Check the code of a stepped-up login (raises CodeInvalid); journaled by verification."""
+    verification.code_verify(person=account.person, purpose=Purpose.LOGIN, code=code)
+
+
 # --- Forgotten password --------------------------------------------------------------------------------------------
 
 
@@ -232,16 +257,22 @@ def password_reset_allowed(person: Person) -> bool:
     return memberships_for_person(person).filter(role__in=PIN_ROLES).exists()
 
 
-def password_reset_request(*, person: Person | None, medium: str) -> bool:
+def password_reset_request(*, person: Person | None, medium: str, lane: str = Lane.ANONYMOUS) -> bool:
     """Send a reset code to the person's contact of that medium, if any. Returns whether a code left; the caller
-    must show the same page either way (a NIR is not a secret, whether it has an account is)."""
+    must show the same page either way (a NIR is not a secret, whether it has an account is), unless the request
+    comes from a trusted device of the person (lane "device:<id>"), which may be told.
+
+    The lane is the quota the code counts in: anonymous requests, which anyone who knows the NIR can make, never
+    spend the quota of the person's trusted devices."""
     if person is None or not password_reset_allowed(person):
         return False
     destination = reset_destinations(person).get(medium)
     if not destination:
         return False
     try:
-        verification.code_issue(person=person, purpose=Purpose.PASSWORD_RESET, medium=medium, destination=destination)
+        verification.code_issue(
+            person=person, purpose=Purpose.PASSWORD_RESET, medium=medium, destination=destination, lane=lane
+        )
     except verification.CodeThrottled:
         return False
     return True

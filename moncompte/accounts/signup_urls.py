@@ -14,5 +14,6 @@ urlpatterns = [
     path("creer-mon-compte/en-attente/", views.pending_view, name="pending"),
     path("mon-foyer/<str:case_number>/inviter/<int:person_id>/", views.invite_view, name="invite"),
     path("mon-foyer/<str:case_number>/demandes/<int:request_id>/", views.request_decide_view, name="request_decide"),
+    path("invitation/saisir-le-code/", views.invitation_code_view, name="invitation_code"),
     path("invitation/<str:token>/", views.invitation_view, name="invitation"),
 ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import hmac
-import math
 import time
 
 from django.conf import settings
@@ -33,6 +32,7 @@ from moncompte.accounts.signup_forms import (
     NO_CONTACT_ON_FILE,
     DecisionForm,
     InvitationAcceptForm,
+    InvitationCodeForm,
     InviteForm,
     SignupCodeForm,
     SignupStartForm,
@@ -43,8 +43,17 @@ from moncompte.accounts.views import start_session
 from moncompte.households import invitations, policy
 from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
+from moncompte.lib import counters
+from moncompte.lib.links import absolute_url
 from moncompte.verification.models import Purpose
-from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
+from moncompte.verification.services import (
+    CodeError,
+    CodeInvalid,
+    code_active,
+    code_attempt_counted,
+    mask_destination,
+    resend_wait_message,
+)
 from moncompte.web import form_status, minimum_duration, posted, recent_auth_required
 
 SIGNUP_SESSION_KEY = "member_signup"
@@ -52,6 +61,10 @@ INVITATION_SESSION_KEY = "invitation_token"
 #: The link's token leaves the address bar at once (as Django's password reset does): the page that asks for the
 #: birth date and the password lives at this placeholder, with the token kept in the session.
 INVITATION_URL_TOKEN = "confirmer"  # noqa: S105 (a path segment, not a secret)
+#: Where a person types the code of an invitation received by SMS (an SMS carries no link).
+#: Wrong invitation codes typed from one network address before a cool-off (the cache is shared by all processes).
+INVITATION_CODE_MAX_FAILURES = 10
+INVITATION_CODE_COOL_OFF = 3600
 #: The signup pages take at least this long, whether the details typed match a member or not.
 SIGNUP_MIN_DURATION = 0.35
 MODE_ON_FILE = "on_file"
@@ -122,7 +135,7 @@ def contact_view(request: HttpRequest) -> HttpResponse:
         medium, destination = form.cleaned_data["medium"], form.cleaned_data["destination"]
         wait = _resend_wait(state)
         if wait > 0:
-            form.add_error(None, _wait_message(wait))
+            form.add_error(None, resend_wait_message(wait))
         else:
             try:
                 _send_contact_code(request, state, medium=medium, destination=destination)
@@ -141,12 +154,6 @@ def _resend_wait(state: dict) -> float:
     return settings.OTP_RESEND_DELAY - (time.time() - state["started"])
 
 
-def _wait_message(wait: float) -> str:
-    return _("Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans %(seconds)s secondes.") % {
-        "seconds": math.ceil(wait)
-    }
-
-
 def _send_contact_code(request: HttpRequest, state: dict, *, medium: str, destination: str) -> None:
     with minimum_duration(SIGNUP_MIN_DURATION):
         contact_hmac = signup.signup_contact_code_send(
@@ -159,23 +166,13 @@ def _unmatched_code_error(request: HttpRequest, state: dict, contact_hmac: str |
     """Check a code against what the session holds when no one-time code of a member is behind it: details that did
     not match, an account that exists, a holder. The answers are those of a real code (expiry, tries, wording).
     Raises CodeInvalid, or returns when a code sent to a typed contact is the right one."""
-    state["attempts"] = state.get("attempts", 0) + 1
-    _save(request, state)
-    if time.time() - state["started"] > settings.OTP_LIFETIME:
-        raise CodeInvalid(_("Ce code a expiré. Demandez un nouveau code."))
-    if state["attempts"] > settings.OTP_MAX_ATTEMPTS:
-        raise CodeInvalid(_("Trop d'essais avec ce code. Demandez un nouveau code."))
-    if contact_hmac and hmac.compare_digest(contact_hmac, signup.contact_code_hmac(state["destination"], code)):
-        return
-    left = settings.OTP_MAX_ATTEMPTS - state["attempts"]
-    if left <= 0:
-        raise CodeInvalid(_("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code."))
-    raise CodeInvalid(
-        ngettext(
-            "Code incorrect. Il vous reste %(left)s essai.", "Code incorrect. Il vous reste %(left)s essais.", left
-        )
-        % {"left": left}
+    matches = bool(contact_hmac) and hmac.compare_digest(
+        contact_hmac, signup.contact_code_hmac(state["destination"], code)
     )
+    try:
+        code_attempt_counted(state, matches=matches)
+    finally:
+        _save(request, state)
 
 
 def _identity(state: dict):
@@ -203,7 +200,7 @@ def code_view(request: HttpRequest) -> HttpResponse:
     if resend:
         wait = _resend_wait(state)
         if wait > 0:
-            messages.warning(request, _wait_message(wait))
+            messages.warning(request, resend_wait_message(wait))
             return redirect("signup:code")
         if typed:
             try:
@@ -247,6 +244,9 @@ def _on_file_code(request: HttpRequest, state: dict, person: Person | None, form
         try:
             if not signup.signup_code_pending(person):
                 _unmatched_code_error(request, state)
+            # A code of the member is behind it: the try is counted in the session as well, as for everyone.
+            code_attempt_counted(state, matches=True)
+            _save(request, state)
             account = signup.signup_complete(person=person, code=code, password=form.cleaned_data["password1"])
         except CodeInvalid as error:
             form.add_error("code", error.message)
@@ -264,8 +264,10 @@ def _typed_code(request: HttpRequest, state: dict, person: Person | None, form, 
     with minimum_duration(SIGNUP_MIN_DURATION):
         try:
             if state.get("contact_hmac") is None and code_active(person=person, purpose=Purpose.SIGNUP_CONTACT):
+                code_attempt_counted(state, matches=True)
+                _save(request, state)
                 signup.signup_request_submit(
-                    person=person, code=code, decide_link=lambda item: _absolute(request, _decide_url(item))
+                    person=person, code=code, decide_link=lambda item: absolute_url(_decide_url(item))
                 )
             else:
                 _unmatched_code_error(request, state, state.get("contact_hmac"), code)
@@ -288,16 +290,13 @@ def pending_view(request: HttpRequest) -> HttpResponse:
 # --- The holder invites a member, approves or refuses a request ---------------------------------------------------
 
 
-def _absolute(request: HttpRequest, path: str) -> str:
-    return request.build_absolute_uri(path)
-
-
 def _decide_url(signup_request: SignupRequest) -> str:
     return reverse("signup:request_decide", args=[signup_request.case.case_number, signup_request.pk])
 
 
-def _invitation_link(request: HttpRequest):
-    return lambda token: _absolute(request, reverse("signup:invitation", args=[token]))
+def _invitation_link(token: str) -> str:
+    """The link of an invitation, on SITE_URL (never the Host of the holder's request)."""
+    return absolute_url(reverse("signup:invitation", args=[token]))
 
 
 def _household_home() -> str:
@@ -354,15 +353,20 @@ def invite_view(request: HttpRequest, case_number: str, person_id: int) -> HttpR
     refusal = _("Vous êtes l'allocataire : votre compte existe déjà.") if membership.role == Role.HOLDER else ""
     refusal = refusal or _member_refusal(member)
     form = InviteForm(posted(request) if not refusal else None, initial={"medium": "email"})
+    invitation = None
     if request.method == "POST" and not refusal and form.is_valid():
-        invitation = invitations.invitation_send(
-            case=case,
-            person=member,
-            created_by=request.user.person,
-            medium=form.cleaned_data["medium"],
-            destination=form.cleaned_data["destination"],
-            link=_invitation_link(request),
-        )
+        try:
+            invitation = invitations.invitation_send(
+                case=case,
+                person=member,
+                created_by=request.user.person,
+                medium=form.cleaned_data["medium"],
+                destination=form.cleaned_data["destination"],
+                link=_invitation_link,
+            )
+        except invitations.InvitationThrottled as error:  # nothing was sent: the page says when to try again
+            form.add_error(None, error.message)
+    if invitation is not None:
         messages.success(
             request,
             _(
@@ -424,7 +428,7 @@ def request_decide_view(request: HttpRequest, case_number: str, request_id: int)
             try:
                 if form.cleaned_data["decision"] == "approve":
                     invitations.signup_request_approve(
-                        signup_request=signup_request, by=request.user.person, link=_invitation_link(request)
+                        signup_request=signup_request, by=request.user.person, link=_invitation_link
                     )
                     messages.success(
                         request,
@@ -462,7 +466,41 @@ def _invalid(request: HttpRequest, reason: str, status: int) -> HttpResponse:
     return render(request, "accounts/signup/invitation_invalid.html", {"reason": reason}, status=status)
 
 
-@sensitive_post_parameters("birth_date", "password1", "password2")
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def invitation_code_view(request: HttpRequest) -> HttpResponse:
+    """The code of an SMS invitation, typed: it leads to the same page as an e-mail's link (birth date, password).
+    Wrong codes are counted per address, shared by every process."""
+    form = InvitationCodeForm(posted(request))
+    failures_key = f"invitation-code-failures:{login_client_ip(request)}"
+    if request.method == "POST" and form.is_valid():
+        if counters.get(failures_key) >= INVITATION_CODE_MAX_FAILURES:
+            form.add_error(
+                None,
+                _(
+                    "Trop de codes d'invitation incorrects ont été saisis depuis cette connexion. Réessayez dans une "
+                    "heure, ou demandez à l'allocataire de vous envoyer une nouvelle invitation."
+                ),
+            )
+        else:
+            invitation = invitations.invitation_find_by_code(form.cleaned_data["code"])
+            if invitation is not None:
+                request.session[INVITATION_SESSION_KEY] = invitations.invitation_code_normalise(
+                    form.cleaned_data["code"]
+                )
+                return redirect("signup:invitation", token=INVITATION_URL_TOKEN)
+            counters.incr(failures_key, timeout=INVITATION_CODE_COOL_OFF)
+            form.add_error(
+                "code",
+                _(
+                    "Ce code d'invitation n'est pas valable. Vérifiez-le dans le SMS reçu : il comporte 10 lettres "
+                    "et chiffres."
+                ),
+            )
+    return render(request, "accounts/signup/invitation_code.html", {"form": form}, status=form_status(form))
+
+
+@sensitive_post_parameters("birth_date", "password1", "password2", "code")
 @require_http_methods(["GET", "POST"])
 def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     if token != INVITATION_URL_TOKEN:

@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("connexion/", views.login_view, name="login"),
+    path("connexion/code/", views.login_code_view, name="login_code"),
     path("deconnexion/", views.logout_view, name="logout"),
     path("identifiant-provisoire/", views.provisional_id_view, name="provisional_id"),
     path("mot-de-passe-oublie/", views.password_reset_request_view, name="password_reset"),

@@ -3,7 +3,6 @@ change state (and journal it), selectors read."""
 
 from __future__ import annotations
 
-import math
 import time
 
 from django.conf import settings
@@ -19,11 +18,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from moncompte.accounts import services
+from moncompte.accounts import devices, services
 from moncompte.accounts.authentication import AUTH_VIA_PASSWORD
 from moncompte.accounts.forms import (
     CodeForm,
@@ -36,13 +35,18 @@ from moncompte.accounts.forms import (
     ResetRequestForm,
 )
 from moncompte.accounts.models import Account
+from moncompte.accounts.onboarding import onboarding_context
 from moncompte.accounts.throttling import (
+    SCOPE_STEP_UP_UNREACHABLE,
     Throttled,
     check_login_allowed,
     count_login_failure,
     locked_page,
     lockout_response,
     login_client_ip,
+    login_failures_clear,
+    step_up_required,
+    step_up_until,
 )
 from moncompte.households import policy
 from moncompte.identity.models import Person
@@ -51,8 +55,15 @@ from moncompte.identity.phones import format_mobile
 from moncompte.identity.selectors import person_get_by_nir
 from moncompte.journal import context as journal_context
 from moncompte.messaging.models import Medium
-from moncompte.verification.models import Purpose
-from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
+from moncompte.verification.models import Lane, Purpose
+from moncompte.verification.services import (
+    CodeError,
+    CodeInvalid,
+    code_active,
+    code_attempt_counted,
+    mask_destination,
+    resend_wait_message,
+)
 from moncompte.web import (
     SESSION_AUTH_AT,
     SESSION_LAST_SEEN,
@@ -77,12 +88,17 @@ RESET_MIN_DURATION = 0.35
 
 
 def _remembered_nir(request: HttpRequest) -> str:
+    """The NIR of the account this browser remembers. The cookie holds the account's id, signed, never the NIR: the
+    login page shows it, the cookie does not carry it."""
     try:
         value = request.get_signed_cookie(settings.REMEMBER_ME_COOKIE_NAME, default="", salt=REMEMBER_SALT)
     except BadSignature:
         return ""
+    if not value.isdigit():
+        return ""  # a cookie of the earlier format, which held the NIR itself: forgotten
+    login_id = Account.objects.filter(pk=int(value), is_active=True).values_list("login_id", flat=True).first()
     try:
-        return parse_nir(value).value
+        return parse_nir(login_id or "").value
     except NirError:
         return ""
 
@@ -94,7 +110,8 @@ def format_nir(nir13: str) -> str:
 
 @transaction.atomic
 def start_session(request: HttpRequest, account: Account, *, via: str) -> None:
-    """Log in with a new session key (Django rotates it), start the session clocks and journal the login.
+    """Log in with a new session key (Django rotates it), start the session clocks, journal the login and make this
+    browser a trusted device of the account.
 
     One transaction: the new session row, last_login, axes' bookkeeping and the journal entry commit together, in
     one commit instead of four (each commit waits for the disk; see docs/benchmarks.md)."""
@@ -116,10 +133,39 @@ def start_session(request: HttpRequest, account: Account, *, via: str) -> None:
         ip_address=client_ip(request),
     )
     request.session[profile_services.SESSION_RECORD_KEY] = record.pk
+    devices.device_remember(request, account)
     with journal_context.acting(
         actor_account_id=account.pk, session_ref=journal_context.session_ref(request.session.session_key)
     ):
         services.login_succeeded(account=account, via=via)
+
+
+def _safe_next(request: HttpRequest, next_url: str) -> str:
+    """A path on this site only; redirect() would take "next=dashboard" for a view name and fail."""
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, request.is_secure()
+    ):
+        return reverse(settings.LOGIN_REDIRECT_URL)
+    return next_url
+
+
+def _signed_in(request: HttpRequest, account: Account, *, via: str, remember: bool, next_url: str) -> HttpResponse:
+    start_session(request, account, via=via)
+    response = HttpResponseRedirect(_safe_next(request, next_url))
+    if remember:
+        response.set_signed_cookie(
+            settings.REMEMBER_ME_COOKIE_NAME,
+            str(account.pk),
+            salt=REMEMBER_SALT,
+            max_age=settings.REMEMBER_ME_MAX_AGE,
+            path=reverse("accounts:login"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        response.delete_cookie(settings.REMEMBER_ME_COOKIE_NAME, path=reverse("accounts:login"))
+    return response
 
 
 @sensitive_post_parameters("password")
@@ -134,49 +180,113 @@ def login_view(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         nir, ip = form.cleaned_data["identifier"], login_client_ip(request)
+        device = devices.device_for_nir(request, nir)
+        device_id = device.pk if device is not None else None
+        request.login_device = device  # axes leaves a trusted device out of its count (AXES_WHITELIST_CALLABLE)
         try:
-            check_login_allowed(nir, ip)
+            check_login_allowed(nir, ip, device_id=device_id)
         except Throttled as throttled:
-            return locked_page(request, throttled.until)
+            return locked_page(request, throttled)
         account = authenticate(request, identifier=nir, password=form.cleaned_data["password"])
         result = getattr(request, "auth_result", None)  # None when axes refused before the secret was checked
         if account is None and result is not None:
             # A secret checked and refused, including the one that triggers the axes lock: count it and journal it.
-            count_login_failure(nir, ip)
+            count_login_failure(nir, ip, device_id=device_id)
             services.login_failed(person_id=result.person_id)
         if getattr(request, "axes_locked_out", False):
             return lockout_response(request, None, {"identifier": nir})
         if account is None:
             form.add_error(None, LOGIN_FAILED)
         else:
-            start_session(request, account, via=result.via if result else AUTH_VIA_PASSWORD)
+            via = result.via if result else AUTH_VIA_PASSWORD
             next_url = request.POST.get("next") or request.GET.get("next") or ""
-            # A path on this site only; redirect() would take "next=dashboard" for a view name and fail.
-            if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
-                next_url, {request.get_host()}, request.is_secure()
-            ):
-                next_url = reverse(settings.LOGIN_REDIRECT_URL)
-            response = HttpResponseRedirect(next_url)
-            if form.cleaned_data["remember"]:
-                response.set_signed_cookie(
-                    settings.REMEMBER_ME_COOKIE_NAME,
-                    nir,
-                    salt=REMEMBER_SALT,
-                    max_age=settings.REMEMBER_ME_MAX_AGE,
-                    path=reverse("accounts:login"),
-                    secure=settings.SESSION_COOKIE_SECURE,
-                    httponly=True,
-                    samesite="Lax",
-                )
-            else:
-                response.delete_cookie(settings.REMEMBER_ME_COOKIE_NAME, path=reverse("accounts:login"))
-            return response
+            remember = form.cleaned_data["remember"]
+            if device is None and step_up_required(nir):
+                return _step_up_start(request, account, via=via, remember=remember, next_url=next_url)
+            return _signed_in(request, account, via=via, remember=remember, next_url=next_url)
     status = 400 if form.is_bound else 200
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
 
 
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
+# --- Step-up: a login from an untrusted client while the NIR is under attack ------------------------------------
+
+STEP_UP_SESSION_KEY = "login_step_up"
+#: How long the right password typed before the code step counts (then the login starts again).
+STEP_UP_MAX_AGE = 15 * 60
+
+
+def _step_up_start(request: HttpRequest, account: Account, *, via: str, remember: bool, next_url: str):
+    """The password was right, but many wrong ones were tried for this NIR lately and this browser is not a trusted
+    device: a code to the person's contact completes the login. Only someone who knows the password gets here."""
+    previous = request.session.get(STEP_UP_SESSION_KEY)
+    if previous and previous["account_id"] == account.pk and time.time() - previous["started"] < settings.OTP_LIFETIME:
+        # The same person again, with a code of this session still valid: back to it rather than a second send.
+        previous.update(remember=remember, next=next_url)
+        request.session[STEP_UP_SESSION_KEY] = previous
+        return redirect("accounts:login_code")
+    medium, destination = services.login_code_destination(account)
+    if not destination:
+        return locked_page(request, Throttled(until=step_up_until(), scope=SCOPE_STEP_UP_UNREACHABLE))
+    try:
+        services.login_code_send(account=account, medium=medium, destination=destination)
+    except CodeError as error:
+        return render(request, "accounts/locked.html", {"message": error.message}, status=429)
+    request.session[STEP_UP_SESSION_KEY] = {
+        "account_id": account.pk,
+        "via": via,
+        "remember": remember,
+        "next": next_url,
+        "medium": medium,
+        "destination": mask_destination(destination),
+        "started": time.time(),
+        "proven_at": time.time(),
+    }
+    return redirect("accounts:login_code")
+
+
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def login_code_view(request: HttpRequest) -> HttpResponse:
+    state = request.session.get(STEP_UP_SESSION_KEY)
+    account = Account.objects.filter(pk=state["account_id"], is_active=True).first() if state else None
+    if account is None or request.user.is_authenticated or time.time() - state["proven_at"] > STEP_UP_MAX_AGE:
+        # The password proves who is there for a while only: past it, the login starts again.
+        request.session.pop(STEP_UP_SESSION_KEY, None)
+        return redirect("accounts:login")
+    resend = request.method == "POST" and "resend" in request.POST
+    form = CodeForm(request.POST if request.method == "POST" and not resend else None)
+    if resend:
+        medium, destination = services.login_code_destination(account)
+        try:
+            services.login_code_send(account=account, medium=medium, destination=destination)
+        except CodeError as error:
+            messages.error(request, error.message)
+        else:
+            state.update(started=time.time())
+            request.session[STEP_UP_SESSION_KEY] = state
+            messages.success(
+                request, _("Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
+            )
+        return redirect("accounts:login_code")
+    if form.is_bound and form.is_valid():
+        try:
+            services.login_code_check(account=account, code=form.cleaned_data["code"])
+        except CodeInvalid as error:
+            form.add_error("code", error.message)
+        else:
+            del request.session[STEP_UP_SESSION_KEY]
+            return _signed_in(request, account, via=state["via"], remember=state["remember"], next_url=state["next"])
+    context = {
+        "form": form,
+        "medium": state["medium"],
+        "destination": state["destination"],
+        "minutes": settings.OTP_LIFETIME // 60,
+    }
+    return render(request, "accounts/login_code.html", context, status=form_status(form))
+
+
+def sign_out(request: HttpRequest) -> None:
+    """End the session, and its record in "Mes sessions"."""
     from moncompte.accounts import profile_services
 
     if request.user.is_authenticated:
@@ -186,6 +296,11 @@ def logout_view(request: HttpRequest) -> HttpResponse:
             reason=profile_services.EndReason.LOGOUT,
         )
     auth_logout(request)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    sign_out(request)
     messages.success(request, _("Vous êtes déconnecté. À bientôt !"))
     return redirect("accounts:login")
 
@@ -296,6 +411,7 @@ def onboarding_view(request: HttpRequest) -> HttpResponse:
         "next_step": step + 1 if step < ONBOARDING_STEPS else None,
         "previous_step": step - 1 if step > 1 else None,
         "phone_sunset": getattr(settings, "PHONE_PIN_SUNSET", None),
+        **onboarding_context(request.user, auth_via=request.session.get("auth_via", "")),
     }
     return render(request, f"accounts/onboarding_{step}.html", context)
 
@@ -328,7 +444,12 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 def password_change_view(request: HttpRequest) -> HttpResponse:
     """Change the personal password; every other session of the account ends (Django's session hash)."""
     form = PasswordChangeForm(posted(request), account=request.user)
+    if request.method == "POST" and not form.is_valid() and "current_password" in form.errors:
+        signed_out = password_guess_failed(request)  # counted like the re-authentication page
+        if signed_out is not None:
+            return signed_out
     if request.method == "POST" and form.is_valid():
+        request.session.pop(REAUTH_FAILURES_KEY, None)
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="change")
         update_session_auth_hash(request, request.user)
         messages.success(
@@ -341,19 +462,28 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 # --- Forgotten password ------------------------------------------------------------------------------------------
 
 
+def _reset_lane(request: HttpRequest, person: Person | None) -> tuple[str, bool]:
+    """The quota a reset request counts in, and whether this browser is a trusted device of the person (then the
+    page may say plainly whether a code left: this browser already signed in to that account)."""
+    device = devices.device_for_person(request, person)
+    return (f"{Lane.DEVICE}:{device.pk}", True) if device is not None else (Lane.ANONYMOUS, False)
+
+
+def _reset_send(request: HttpRequest, person: Person | None, state: dict) -> None:
+    lane, trusted = _reset_lane(request, person)
+    with minimum_duration(RESET_MIN_DURATION):
+        sent = services.password_reset_request(person=person, medium=state["medium"], lane=lane)
+    state.update(started=time.time(), attempts=0, trusted=trusted, sent=sent)
+    request.session[RESET_SESSION_KEY] = state
+
+
 @require_http_methods(["GET", "POST"])
 def password_reset_request_view(request: HttpRequest) -> HttpResponse:
     form = ResetRequestForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        with minimum_duration(RESET_MIN_DURATION):
-            person = person_get_by_nir(form.cleaned_data["identifier"])
-            services.password_reset_request(person=person, medium=form.cleaned_data["medium"])
-        request.session[RESET_SESSION_KEY] = {
-            "person_id": person.pk if person else None,
-            "medium": form.cleaned_data["medium"],
-            "started": time.time(),
-            "attempts": 0,
-        }
+        person = person_get_by_nir(form.cleaned_data["identifier"])
+        state = {"person_id": person.pk if person else None, "medium": form.cleaned_data["medium"]}
+        _reset_send(request, person, state)
         return redirect("accounts:password_reset_complete")
     return render(request, "accounts/password_reset_request.html", {"form": form}, status=form_status(form))
 
@@ -375,42 +505,77 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         # Timed on this session, not on the codes of the person: the answer is the same whether the NIR is known.
         wait = settings.OTP_RESEND_DELAY - (time.time() - state["started"])
         if wait > 0:
-            messages.warning(
-                request,
-                _("Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans %(seconds)s secondes.")
-                % {"seconds": math.ceil(wait)},
-            )
+            messages.warning(request, resend_wait_message(wait))
             return redirect("accounts:password_reset_complete")
-        with minimum_duration(RESET_MIN_DURATION):
-            services.password_reset_request(person=person, medium=state["medium"])
-        state.update(started=time.time(), attempts=0)
-        request.session[RESET_SESSION_KEY] = state
-        messages.info(
-            request, _("Si un compte correspond, un nouveau code vient d'être envoyé. L'ancien ne fonctionne plus.")
-        )
+        _reset_send(request, person, state)
+        if state.get("trusted") and not state["sent"]:
+            messages.error(request, _reset_not_sent_message(state["medium"]))
+        elif state.get("trusted"):
+            messages.info(request, _("Un nouveau code vient de vous être envoyé. L'ancien ne fonctionne plus."))
+        else:
+            messages.info(request, _("Si un code peut vous être envoyé, un nouveau code vient de partir."))
         return redirect("accounts:password_reset_complete")
     if form.is_bound and form.is_valid():
         with minimum_duration(RESET_MIN_DURATION):
             try:
-                if person is None or not _reset_code_pending(person):
-                    # Unknown NIR, a member who may not reset, or no code sent (no contact of that kind on file):
-                    # the same answers as for a wrong code, so the page never tells which.
-                    raise _unknown_person_code_error(request, state)
+                pending = (
+                    person is not None and services.password_reset_allowed(person) and _reset_code_pending(person)
+                )
+                # Every try is counted in the session too, code or not: the answers never tell a known NIR (or a
+                # spent quota, or a missing contact) from an unknown one.
+                code_attempt_counted(state, matches=pending)
                 account = services.password_reset_complete(
                     person=person, code=form.cleaned_data["code"], password=form.cleaned_data["password1"]
                 )
             except CodeInvalid as error:
+                request.session[RESET_SESSION_KEY] = state
                 form.add_error("code", error.message)
         if not form.errors:
             del request.session[RESET_SESSION_KEY]
+            # The person proved a code sent to their contact: the failures counted against their NIR start again.
+            login_failures_clear(account.login_id)
             start_session(request, account, via="password_reset")
             messages.success(request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
             return redirect("accounts:dashboard")
-    context = {"form": form, "medium": state["medium"], "minutes": settings.OTP_LIFETIME // 60}
+    context = {
+        "form": form,
+        "medium": state["medium"],
+        "minutes": settings.OTP_LIFETIME // 60,
+        "trusted": state.get("trusted", False),
+        "sent": state.get("sent", False),
+        "not_sent_message": _reset_not_sent_message(state["medium"]),
+    }
     return render(request, "accounts/password_reset_complete.html", context, status=form_status(form))
 
 
+def _reset_not_sent_message(medium: str) -> str:
+    if medium == Medium.SMS:
+        return _(
+            "Aucun code n'a pu vous être envoyé par SMS : la Caf ne connaît pas votre mobile, ou trop de codes ont "
+            "été demandés dans l'heure. Essayez par e-mail, ou réessayez plus tard."
+        )
+    return _(
+        "Aucun code n'a pu vous être envoyé par e-mail : la Caf ne connaît pas votre adresse e-mail, ou trop de "
+        "codes ont été demandés dans l'heure. Essayez par SMS, ou réessayez plus tard."
+    )
+
+
 REAUTH_MAX_FAILURES = 5
+REAUTH_FAILURES_KEY = "_reauth_failures"
+
+
+def password_guess_failed(request: HttpRequest) -> HttpResponse | None:
+    """A wrong current password typed in a signed-in session (re-authentication, password change): journaled and
+    counted in the session; the fifth in a row ends the session, since whoever holds it does not know the password.
+    Returns the response that signs out, or None."""
+    failures = request.session.get(REAUTH_FAILURES_KEY, 0) + 1
+    request.session[REAUTH_FAILURES_KEY] = failures
+    services.reauth_failed(account=request.user)
+    if failures < REAUTH_MAX_FAILURES:
+        return None
+    sign_out(request)
+    messages.error(request, _("Trop d'essais de mot de passe : par sécurité, vous avez été déconnecté."))
+    return redirect("accounts:login")
 
 
 @sensitive_post_parameters("password")
@@ -427,39 +592,18 @@ def reauth_view(request: HttpRequest) -> HttpResponse:
     form = ReauthForm(posted(request), account=request.user)
     if request.method == "POST":
         if form.is_valid():
-            request.session.pop("_reauth_failures", None)
+            request.session.pop(REAUTH_FAILURES_KEY, None)
             mark_authenticated(request)
             return redirect(next_url)
-        failures = request.session.get("_reauth_failures", 0) + 1
-        request.session["_reauth_failures"] = failures
-        services.reauth_failed(account=request.user)
-        if failures >= REAUTH_MAX_FAILURES:
-            auth_logout(request)
-            messages.error(request, _("Trop d'essais de mot de passe : par sécurité, vous avez été déconnecté."))
-            return redirect("accounts:login")
+        signed_out = password_guess_failed(request)
+        if signed_out is not None:
+            return signed_out
     return render(request, "accounts/reauth.html", {"form": form, "next": next_url}, status=form_status(form))
 
 
-def _reset_code_pending(person: Person) -> bool:
-    if not services.password_reset_allowed(person):
+def _reset_code_pending(person: Person | None) -> bool:
+    """Whether this session holds a reset code of the person (an unknown NIR, a member who may not reset, or no code
+    sent: no)."""
+    if person is None or not services.password_reset_allowed(person):
         return False
     return code_active(person=person, purpose=Purpose.PASSWORD_RESET) is not None
-
-
-def _unknown_person_code_error(request: HttpRequest, state: dict) -> CodeInvalid:
-    """For a NIR we do not know, answer exactly as for a wrong code, try counting included."""
-    state["attempts"] = state.get("attempts", 0) + 1
-    request.session[RESET_SESSION_KEY] = state
-    if time.time() - state["started"] > settings.OTP_LIFETIME:
-        return CodeInvalid(_("Ce code a expiré. Demandez un nouveau code."))
-    left = settings.OTP_MAX_ATTEMPTS - state["attempts"]
-    if left < 0:
-        return CodeInvalid(_("Trop d'essais avec ce code. Demandez un nouveau code."))
-    if left == 0:
-        return CodeInvalid(_("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code."))
-    return CodeInvalid(
-        ngettext(
-            "Code incorrect. Il vous reste %(left)s essai.", "Code incorrect. Il vous reste %(left)s essais.", left
-        )
-        % {"left": left}
-    )

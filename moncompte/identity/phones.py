@@ -51,3 +51,15 @@ def format_mobile(e164: str) -> str:
     except phonenumbers.NumberParseException:
         return e164
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def format_mobile_as_written(e164: str) -> str:
+    """06 12 34 56 78, 0692 12 34 56: the national form for a mobile of France or its overseas departments, the way
+    the person writes it; the international form for any other (+269 …)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if phonenumbers.region_code_for_number(number) in {"FR", "RE", "GP", "MQ", "GF", "YT"}:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

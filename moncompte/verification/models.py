@@ -10,6 +10,19 @@ class Purpose(models.TextChoices):
     SIGNUP = "signup", "Création de compte d'un membre du foyer"
     #: Member signup with no contact on file: a code to a contact the person typed proves only that they receive it.
     SIGNUP_CONTACT = "signup_contact", "Création de compte : coordonnée saisie par le membre"
+    #: Login from an untrusted client while the NIR is under attack: after the right password, a code completes it.
+    LOGIN = "login", "Connexion depuis un nouvel appareil"
+
+
+class Lane(models.TextChoices):
+    """Who could have asked for a code. Send quotas are counted per lane, so that requests an attacker can make (an
+    anonymous client that knows the NIR) never spend the quota of the person's own requests."""
+
+    ANONYMOUS = "anonymous", "Demande anonyme"
+    #: Anonymous, from a browser that holds a device cookie of the person's account (a trusted device).
+    DEVICE = "device", "Appareil de confiance"
+    #: After the right password (step-up at login) or in a signed-in session.
+    PROVEN = "proven", "Mot de passe vérifié"
 
 
 class OneTimeCode(models.Model):
@@ -25,6 +38,10 @@ class OneTimeCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    #: The session that asked for it (verification.context): the only one where it can be checked or voided.
+    binding = models.CharField(max_length=32, blank=True, default="")
+    #: The quota it counts in: a lane (Lane), with a trusted device's id ("device:42").
+    lane = models.CharField(max_length=32, blank=True, default=Lane.ANONYMOUS)
 
     class Meta:
         verbose_name = "code à usage unique"
@@ -32,6 +49,7 @@ class OneTimeCode(models.Model):
         indexes = [
             models.Index(fields=["person", "purpose", "-created_at"]),
             models.Index(fields=["destination", "-created_at"]),
+            models.Index(fields=["person", "purpose", "binding"]),
         ]
 
     def __str__(self) -> str:

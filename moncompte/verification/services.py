@@ -1,13 +1,20 @@
-"""One-time codes: issue, check, expire, throttle. Rules (settings): 6 digits, valid OTP_LIFETIME (≤ 10 min),
-OTP_MAX_ATTEMPTS tries (≤ 5), single use, stored as an HMAC, a new code voids the previous one, a resend waits
-OTP_RESEND_DELAY (60 s), at most OTP_MAX_SENDS_PER_HOUR sends per hour per destination and per person."""
+"""One-time codes: issue, check, expire, throttle, and every answer to a code attempt. Rules (settings): 6 digits,
+valid OTP_LIFETIME (≤ 10 min), OTP_MAX_ATTEMPTS tries (≤ 5), single use, stored as an HMAC.
+
+A code belongs to the browser session that asked for it (verification.context): it is checked, resent and voided
+only there, so another session can neither burn it nor replace it. A resend waits OTP_RESEND_DELAY (60 s) in that
+session. At most OTP_MAX_SENDS_PER_HOUR codes an hour go to one destination and to one person *per lane* (Lane):
+what an anonymous client that knows a NIR asks for never spends the quota of the person's trusted device or of a
+login whose password was right."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import math
+import re
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,9 +24,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from moncompte.identity.models import Person
+from moncompte.identity.phones import format_mobile_as_written
 from moncompte.journal import services as journal
 from moncompte.messaging.services import message_queue
-from moncompte.verification.models import OneTimeCode
+from moncompte.verification.context import binding_current
+from moncompte.verification.models import Lane, OneTimeCode
 
 
 class CodeError(Exception):
@@ -49,11 +58,16 @@ def _seed(person: Person, purpose: str, destination: str) -> str:
 
 
 def mask_destination(destination: str) -> str:
-    """j•••@exemple.fr, +33 6•• •• •• 78: enough for the person to recognise it, not enough to harvest."""
+    """j•••@exemple.fr, 06 •• •• •• 78, 0692 •• •• 56: enough for the person to recognise it, not enough to harvest.
+    A mobile reads as the person writes it: the national form in France and overseas, else the international one."""
     if "@" in destination:
         local, _at, domain = destination.partition("@")
         return f"{local[:1]}•••@{domain}"
-    return f"{destination[:4]}•• •• •• {destination[-2:]}"
+    written = format_mobile_as_written(destination)
+    first, _space, rest = written.partition(" ")
+    if not rest:
+        return f"•• •• •• {destination[-2:]}"
+    return f"{first} {re.sub(r'[0-9]', '•', rest[:-2])}{rest[-2:]}"
 
 
 def _minutes(seconds: float) -> str:
@@ -61,30 +75,36 @@ def _minutes(seconds: float) -> str:
     return ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}
 
 
-def _check_send_limits(person: Person, purpose: str, destination: str) -> None:
-    now = timezone.now()
-    last = OneTimeCode.objects.filter(person=person, purpose=purpose).order_by("-created_at").first()
+def resend_wait_message(seconds: float) -> str:
+    return _("Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans %(seconds)s secondes.") % {
+        "seconds": math.ceil(seconds)
+    }
+
+
+def _check_resend_delay(person: Person, purpose: str, binding: str) -> None:
+    last = OneTimeCode.objects.filter(person=person, purpose=purpose, binding=binding).order_by("-created_at").first()
     if last is not None:
-        wait = settings.OTP_RESEND_DELAY - (now - last.created_at).total_seconds()
+        wait = settings.OTP_RESEND_DELAY - (timezone.now() - last.created_at).total_seconds()
         if wait > 0:
-            raise CodeThrottled(
-                _("Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans %(seconds)s secondes.")
-                % {"seconds": math.ceil(wait)},
-                retry_after=math.ceil(wait),
-            )
+            raise CodeThrottled(resend_wait_message(wait), retry_after=math.ceil(wait))
+
+
+def _quota_refusal(person: Person, destination: str, lane: str) -> CodeThrottled | None:
+    now = timezone.now()
     hour_ago = now - timedelta(hours=1)
     for recent in (
-        OneTimeCode.objects.filter(destination=destination, created_at__gt=hour_ago),
-        OneTimeCode.objects.filter(person=person, created_at__gt=hour_ago),
+        OneTimeCode.objects.filter(destination=destination, lane=lane, created_at__gt=hour_ago),
+        OneTimeCode.objects.filter(person=person, lane=lane, created_at__gt=hour_ago),
     ):
         times = list(recent.order_by("created_at").values_list("created_at", flat=True))
         if len(times) >= settings.OTP_MAX_SENDS_PER_HOUR:
             wait = (times[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - now).total_seconds()
-            raise CodeThrottled(
+            return CodeThrottled(
                 _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
                 % {"delay": _minutes(wait)},
                 retry_after=math.ceil(wait),
             )
+    return None
 
 
 @transaction.atomic
@@ -96,67 +116,111 @@ def codes_void_all(*, person_id: int) -> int:
     )
 
 
-@transaction.atomic
-def code_issue(*, person: Person, purpose: str, medium: str, destination: str) -> OneTimeCode:
-    """Void the person's previous code for this purpose, create a new one and queue its message.
+def code_issue(
+    *, person: Person, purpose: str, medium: str, destination: str, lane: str = Lane.ANONYMOUS
+) -> OneTimeCode:
+    """Void this session's previous code for this purpose, create a new one and queue its message.
 
-    Raises CodeThrottled when the resend delay or an hourly limit is not respected. The caller checks that the
-    destination is one the person may receive codes at."""
+    Raises CodeThrottled when the resend delay of this session or an hourly quota of the lane is not respected; past
+    the resend delay the session's previous code is voided even when no new one may leave, so that the session's
+    tries start again from zero either way. The caller checks that the destination is one the person may receive
+    codes at, and names the lane (who could have asked)."""
     if "@" in destination:
         destination = destination.strip().lower()  # one address, however it is typed, for the hourly limit
-    Person.objects.select_for_update().filter(pk=person.pk).first()  # serialise concurrent sends for one person
-    _check_send_limits(person, purpose, destination)
-    now = timezone.now()
-    OneTimeCode.objects.filter(person=person, purpose=purpose, used_at=None, voided_at=None).update(voided_at=now)
-    code = f"{secrets.randbelow(10**6):06d}"
-    otp = OneTimeCode.objects.create(
-        person=person,
-        purpose=purpose,
-        medium=medium,
-        destination=destination,
-        code_hmac=_hmac(_seed(person, purpose, destination), code),
-        expires_at=now + timedelta(seconds=settings.OTP_LIFETIME),
-    )
-    message_queue(
-        medium=medium,
-        to=destination,
-        template=f"verification/{purpose}",
-        context={"code": code, "minutes": settings.OTP_LIFETIME // 60, "person": person},
-        person_id=person.pk,
-    )
-    journal.record(
-        "code.sent",
-        person_id=person.pk,
-        after={"purpose": purpose, "medium": medium, "destination": mask_destination(destination)},
-    )
+    binding = binding_current()
+    with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=person.pk).first()  # serialise concurrent sends for one person
+        _check_resend_delay(person, purpose, binding)
+        now = timezone.now()
+        OneTimeCode.objects.filter(
+            person=person, purpose=purpose, binding=binding, used_at=None, voided_at=None
+        ).update(voided_at=now)
+        refusal = _quota_refusal(person, destination, lane)
+        if refusal is None:
+            code = f"{secrets.randbelow(10**6):06d}"
+            otp = OneTimeCode.objects.create(
+                person=person,
+                purpose=purpose,
+                medium=medium,
+                destination=destination,
+                code_hmac=_hmac(_seed(person, purpose, destination), code),
+                expires_at=now + timedelta(seconds=settings.OTP_LIFETIME),
+                binding=binding,
+                lane=lane,
+            )
+            message_queue(
+                medium=medium,
+                to=destination,
+                template=f"verification/{purpose}",
+                context={"code": code, "minutes": settings.OTP_LIFETIME // 60, "person": person},
+                person_id=person.pk,
+            )
+            journal.record(
+                "code.sent",
+                person_id=person.pk,
+                after={"purpose": purpose, "medium": medium, "destination": mask_destination(destination)},
+            )
+    if refusal is not None:
+        raise refusal
     return otp
 
 
 def code_active(*, person: Person, purpose: str) -> OneTimeCode | None:
+    """This session's code for the purpose, still in flight (None for a code another session asked for)."""
     return (
-        OneTimeCode.objects.filter(person=person, purpose=purpose, used_at=None, voided_at=None)
+        OneTimeCode.objects.filter(
+            person=person, purpose=purpose, binding=binding_current(), used_at=None, voided_at=None
+        )
         .order_by("-created_at")
         .first()
     )
 
 
+def _refusal(*, attempts: int, expired: bool) -> CodeInvalid:
+    """The answer to a code refused at its `attempts`-th try (this one included): the one wording for every code,
+    whether a real code is behind it or not, so the answers never tell a known NIR from an unknown one."""
+    if expired:
+        return CodeInvalid(_("Ce code a expiré. Demandez un nouveau code."))
+    if attempts > settings.OTP_MAX_ATTEMPTS:
+        return CodeInvalid(_("Trop d'essais avec ce code. Demandez un nouveau code."))
+    left = settings.OTP_MAX_ATTEMPTS - attempts
+    if left <= 0:
+        return CodeInvalid(_("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code."))
+    return CodeInvalid(
+        ngettext(
+            "Code incorrect. Il vous reste %(left)s essai.", "Code incorrect. Il vous reste %(left)s essais.", left
+        )
+        % {"left": left}
+    )
+
+
+def code_attempt_counted(state: dict, *, matches: bool = False) -> None:
+    """Count a try in a flow's session state (`started`, `attempts`), as a code row counts its own. Raises the answer
+    a real code would give, unless `matches` (a code the caller checked itself, such as one sent to a typed contact)
+    and the code is still valid. Flows call it for every try, so the count is the same whether a code of a person is
+    behind it (an unknown NIR, a child, no contact on file, a quota spent: all answer alike)."""
+    state["attempts"] = state.get("attempts", 0) + 1
+    expired = time.time() - state["started"] > settings.OTP_LIFETIME
+    if expired or state["attempts"] > settings.OTP_MAX_ATTEMPTS or not matches:
+        raise _refusal(attempts=state["attempts"], expired=expired)
+
+
 def code_verify(*, person: Person, purpose: str, code: str) -> OneTimeCode:
-    """Check a code; on success it is used up. Each wrong try is counted, even though the caller sees an error."""
+    """Check this session's code; on success it is used up. Each wrong try is counted, even though the caller sees
+    an error."""
     error: CodeError | None = None
     with transaction.atomic():
         otp = (
             OneTimeCode.objects.select_for_update()
-            .filter(person=person, purpose=purpose, used_at=None, voided_at=None)
+            .filter(person=person, purpose=purpose, binding=binding_current(), used_at=None, voided_at=None)
             .order_by("-created_at")
             .first()
         )
         now = timezone.now()
         if otp is None:
             error = CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
-        elif otp.expires_at <= now:
-            error = CodeInvalid(_("Ce code a expiré. Demandez un nouveau code."))
-        elif otp.attempts >= settings.OTP_MAX_ATTEMPTS:
-            error = CodeInvalid(_("Trop d'essais avec ce code. Demandez un nouveau code."))
+        elif otp.expires_at <= now or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+            error = _refusal(attempts=otp.attempts + 1, expired=otp.expires_at <= now)
         else:
             otp.attempts += 1
             candidate = "".join(ch for ch in str(code) if not ch.isspace())[:12]
@@ -166,17 +230,6 @@ def code_verify(*, person: Person, purpose: str, code: str) -> OneTimeCode:
                 journal.record("code.verified", person_id=person.pk, after={"purpose": purpose})
                 return otp
             otp.save(update_fields=["attempts"])
-            left = settings.OTP_MAX_ATTEMPTS - otp.attempts
-            if left <= 0:
-                error = CodeInvalid(_("Code incorrect. Vous avez épuisé vos essais : demandez un nouveau code."))
-            else:
-                error = CodeInvalid(
-                    ngettext(
-                        "Code incorrect. Il vous reste %(left)s essai.",
-                        "Code incorrect. Il vous reste %(left)s essais.",
-                        left,
-                    )
-                    % {"left": left}
-                )
+            error = _refusal(attempts=otp.attempts, expired=False)
             journal.record("code.failed", person_id=person.pk, after={"purpose": purpose, "attempts": otp.attempts})
     raise error

@@ -107,7 +107,7 @@ def test_a_validated_mobile_is_warned_too_by_sms_when_the_email_changes(client, 
 
     sms = OutboxMessage.objects.get(template="accounts/notices/contact_changed_old", medium="sms")
     assert sms.to == "+33612345678"
-    assert "/ce-n-etait-pas-moi/" in sms.body
+    assert "http" not in sms.body and "« Ce n'était pas moi »" in sms.body
 
 
 @pytest.mark.parametrize(

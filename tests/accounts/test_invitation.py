@@ -287,7 +287,10 @@ def test_the_invitee_confirms_the_birth_date_sets_a_password_and_lands_on_the_on
 def test_an_invitation_by_sms_validates_the_mobile(holder, home, new_client):
     invite(holder, home, medium="sms", mobile="06 12 34 56 78")
     invitee = new_client()
-    open_link(invitee, last_link())
+    # The SMS carries a code, not a link (issue 7, item 17): the invitee types it on the site.
+    body = OutboxMessage.objects.get(template="households/notices/invitation_holder").body
+    code = re.search(r"\b([A-Z2-9]{5}-[A-Z2-9]{5})\b", body).group(1)
+    assert invitee.post("/invitation/saisir-le-code/", {"code": code})["Location"] == CONFIRM
 
     accept(invitee, home.child)
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest
 
 from moncompte.accounts.models import Account
@@ -261,7 +262,7 @@ def test_login_returns_to_the_page_asked_for(client, migrated):
 
 
 @pytest.mark.django_db
-def test_remember_me_keeps_the_nir_in_a_signed_httponly_cookie_restricted_to_the_login_page(client, migrated):
+def test_remember_me_keeps_a_signed_httponly_cookie_restricted_to_the_login_page_without_the_nir(client, migrated):
     response = login(client, migrated.person.nir, migrated.raw_password, remember=True)
 
     cookie = response.cookies[REMEMBER]
@@ -269,12 +270,24 @@ def test_remember_me_keeps_the_nir_in_a_signed_httponly_cookie_restricted_to_the
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
     assert int(cookie["max-age"]) == settings.REMEMBER_ME_MAX_AGE
-    # Signed: the value is the NIR (13 characters) followed by Django's signature.
+    # Issue 7, item 8: the NIR is not readable in the cookie, in clear or encoded; the cookie names the account.
+    nir = migrated.person.nir
+    assert nir not in cookie.value
     request = HttpRequest()
     request.COOKIES[REMEMBER] = cookie.value
-    assert request.get_signed_cookie(REMEMBER, salt=REMEMBER_SALT) == migrated.person.nir
-    request.COOKIES[REMEMBER] = cookie.value.replace(migrated.person.nir, make_nir(seq=5))
+    assert request.get_signed_cookie(REMEMBER, salt=REMEMBER_SALT) == str(migrated.pk)
+    # Signed: another account's id with this signature is refused.
+    request.COOKIES[REMEMBER] = f"{migrated.pk + 1}:{cookie.value.split(':', 1)[1]}"
     assert request.get_signed_cookie(REMEMBER, default=None, salt=REMEMBER_SALT) is None
+
+
+@pytest.mark.django_db
+def test_a_remember_me_cookie_of_the_earlier_format_holding_the_nir_is_ignored(client, migrated):
+    client.cookies[REMEMBER] = signing.get_cookie_signer(salt=REMEMBER + REMEMBER_SALT).sign(migrated.person.nir)
+
+    content = client.get(LOGIN).content.decode()
+
+    assert _spaced(migrated.person.nir) not in content
 
 
 @pytest.mark.django_db

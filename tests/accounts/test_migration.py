@@ -150,7 +150,7 @@ def test_partner_migrates_with_the_case_pin_and_a_reunion_mobile_by_sms(client, 
     assert response["Location"] == CONTACT_CODE
     message = OutboxMessage.objects.get(to="+262692123456")
     assert message.medium == "sms"
-    assert "+262•• •• •• 56" in page_text(client.get(CONTACT_CODE))
+    assert "0692 •• •• 56" in page_text(client.get(CONTACT_CODE))
     response = client.post(CONTACT_CODE, {"code": last_code("+262692123456")})
     assert response["Location"] == ONBOARDING
     account = account_of(partner)

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from moncompte.accounts.models import Account, SecurityReport, SessionRecord
+from moncompte.accounts.models import Account, SecurityReport, SessionRecord, TrustedDevice
 from moncompte.accounts.profile_selectors import device_label, ip_masked
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
@@ -166,6 +166,9 @@ def test_not_me_on_an_entry_ends_every_session_disables_the_password_and_files_a
     report = SecurityReport.objects.get()
     assert (report.entry_id, report.kind, report.source) == (failure.pk, "login.failed", "history")
     assert Entry.objects.get(kind="security.reported").after["sessions_ended"] == 2
+    # Whoever acted may hold a trusted device of the account: none keeps its trust (issue 7, item 1).
+    assert not TrustedDevice.objects.filter(account=account).exists()
+    assert Entry.objects.get(kind="security.reported").after["devices_forgotten"] == 2
     notices = OutboxMessage.objects.filter(template="accounts/notices/security_report_received")
     assert {(n.medium, n.to) for n in notices} == {("email", signed_in.email), ("sms", "+33612345678")}
 

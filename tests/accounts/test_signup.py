@@ -962,3 +962,37 @@ def test_the_household_selectors_list_pending_requests_and_invitable_members(wai
     assert list(invitations.pending_signup_requests(waiting.case)) == [waiting.request]
     invitable = {membership.person for membership in invitations.invitable_members(waiting.case)}
     assert invitable == {waiting.partner, waiting.child}
+
+
+# --- Issue 7, item 2: the tries counter behaves the same for a member and for details that match no one ---------
+
+
+def _answer_in_a_second_session(new_client, **details) -> str:
+    first = new_client()
+    start(first, **details)
+    complete(first, "000001")
+    complete(first, "000002")
+    second = new_client()
+    start(second, **details)
+    return shown_errors(complete(second, "000003"))[0]
+
+
+def test_the_remaining_tries_are_the_same_for_a_member_and_an_unknown_nir_across_sessions(home, new_client):
+    member = _answer_in_a_second_session(new_client, person=home.child)
+    unknown = _answer_in_a_second_session(
+        new_client, nir=unknown_nir(seq=616_161), birth_date=home.child.birth_date, given_name="Inconnue"
+    )
+
+    assert member == unknown == "Code incorrect. Il vous reste 4 essais."
+
+
+def test_a_signup_code_cannot_be_typed_in_another_session(home, new_client):
+    asking, other = new_client(), new_client()
+    start(asking, home.child)
+    code = last_code(to=home.child.email_on_file)
+    start(other, home.child)
+
+    for _ in range(5):
+        complete(other, code if code != last_code(to=home.child.email_on_file) else other_code(code))
+
+    assert complete(asking, code)["Location"] == "/premiere-connexion/bienvenue/"

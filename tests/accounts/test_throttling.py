@@ -14,9 +14,9 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import formats, timezone
 
-from moncompte.accounts import throttling
 from moncompte.accounts.models import Account
 from moncompte.journal.models import Entry
+from moncompte.lib import counters
 from tests.conftest import errors, page_text
 from tests.factories import AccountFactory, make_nir
 
@@ -64,7 +64,8 @@ def test_after_five_failures_even_the_right_password_gets_429_and_a_french_messa
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
     text = page_text(response)
-    assert "Trop de tentatives de connexion ont échoué." in text
+    assert "Trop de mots de passe incorrects ont été saisis pour ce numéro depuis votre connexion internet." in text
+    assert "depuis cet appareil" not in text
     match = RETRY.search(text)
     assert match, text
     hours, minutes, delay = match.groups()
@@ -173,18 +174,19 @@ def test_a_person_still_migrating_with_the_pin_is_protected_too(client, househol
 
 @pytest.mark.django_db
 @override_settings(LOGIN_LIMIT_PER_IDENTIFIER=3)
-def test_one_nir_tried_from_many_addresses_is_held_back_with_a_french_message(client, migrated):
+def test_one_nir_tried_from_many_addresses_steps_up_an_untrusted_client_instead_of_refusing_it(client, migrated):
     for n in range(3):
         assert login(client, migrated.person.nir, WRONG, ip=f"198.51.100.{n + 1}").status_code == 400
 
     response = login(client, migrated.person.nir, migrated.raw_password, ip="198.51.100.50")
 
-    assert response.status_code == 429
-    assert RETRY.search(page_text(response))
+    # The right password from a new device: not refused, but a code completes the login.
+    assert response.status_code == 302
+    assert response["Location"] == "/connexion/code/"
     assert "_auth_user_id" not in client.session
     # Another NIR from that last address is not concerned.
     other = AccountFactory()
-    assert login(client, other.person.nir, other.raw_password, ip="198.51.100.50").status_code == 302
+    assert login(client, other.person.nir, other.raw_password, ip="198.51.100.50")["Location"] == DASHBOARD
 
 
 @pytest.mark.django_db
@@ -217,26 +219,31 @@ def test_a_forged_forwarded_for_header_does_not_get_around_the_address_limit(cli
 
 @pytest.mark.django_db
 @override_settings(LOGIN_LIMIT_PER_IDENTIFIER=3)
-def test_the_limit_per_identifier_lifts_when_its_window_is_over(client, migrated, monkeypatch):
+def test_the_step_up_per_identifier_lifts_when_its_window_is_over(client, migrated, monkeypatch):
     for n in range(3):
         login(client, migrated.person.nir, WRONG, ip=f"198.51.100.{n + 1}")
-    assert login(client, migrated.person.nir, migrated.raw_password, ip="198.51.100.9").status_code == 429
+    assert (
+        login(client, migrated.person.nir, migrated.raw_password, ip="198.51.100.9")["Location"] == "/connexion/code/"
+    )
 
     later = time.time() + settings.LOGIN_LIMIT_WINDOW
-    monkeypatch.setattr(throttling, "time", SimpleNamespace(time=lambda: later))
+    monkeypatch.setattr(counters, "time", SimpleNamespace(time=lambda: later))
 
-    assert login(client, migrated.person.nir, migrated.raw_password, ip="198.51.100.9").status_code == 302
+    assert login(client, migrated.person.nir, migrated.raw_password, ip="198.51.100.9")["Location"] == DASHBOARD
 
 
 @pytest.mark.django_db
-@override_settings(LOGIN_LIMIT_PER_IDENTIFIER=3)
-def test_the_message_of_our_limit_gives_a_time_within_the_window(client, migrated):
+@override_settings(LOGIN_LIMIT_PER_IP=3)
+def test_the_message_of_the_address_limit_gives_a_time_within_the_window(client, migrated):
     for n in range(3):
-        login(client, migrated.person.nir, WRONG, ip=f"198.51.100.{n + 1}")
+        login(client, make_nir(seq=41_000 + n), WRONG, ip="198.51.100.9")
 
     response = login(client, migrated.person.nir, WRONG, ip="198.51.100.9")
 
-    hours, minutes, delay = RETRY.search(page_text(response)).groups()
+    text = page_text(response)
+    assert "depuis votre connexion internet" in text
+    assert "depuis cet appareil" not in text
+    hours, minutes, delay = RETRY.search(text).groups()
     assert 1 <= int(delay) <= settings.LOGIN_LIMIT_WINDOW // 60
     now = timezone.localtime()
     retry_at = now.replace(hour=int(hours), minute=int(minutes), second=0, microsecond=0)

@@ -97,6 +97,14 @@ def base_url(live_server) -> str:
     return live_server.url
 
 
+@pytest.fixture(autouse=True)
+def _links_to_the_live_server(request, settings):
+    """Links in messages are built from SITE_URL (never from the request's Host): here, the live server's address,
+    so that a test can follow a link from an e-mail in the outbox."""
+    if _is_browser_test(request.node):
+        settings.SITE_URL = request.getfixturevalue("live_server").url
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args, base_url):
     return {**browser_context_args, "base_url": base_url, "locale": "fr-FR", "timezone_id": "Europe/Paris"}

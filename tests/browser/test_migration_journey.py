@@ -39,7 +39,7 @@ def test_holder_migrates_with_the_case_pin_then_uses_the_new_password(page: Page
     field(page, "Numéro de téléphone mobile").fill(MOBILE)
     click(page, "Recevoir un code")
     expect(page).to_have_url(re.compile(r"/premiere-connexion/coordonnees/code/$"))
-    expect(page.get_by_role("main")).to_contain_text("par SMS au +336•• •• •• 78")
+    expect(page.get_by_role("main")).to_contain_text("par SMS au 06 •• •• •• 78")
     expect(page.get_by_role("main")).not_to_contain_text("12 34 56")
 
     field(page, "Code reçu").fill(last_code(to="+33612345678"))

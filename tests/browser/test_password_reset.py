@@ -38,7 +38,7 @@ def test_holder_who_never_migrated_resets_and_lands_on_onboarding(page: Page, ho
     holder = household.holder
     assert not Account.objects.filter(person=holder).exists()
     ask_for_a_code(page, spaced(holder.nir))
-    expect(page.locator("#reset-notice")).to_contain_text("un code à 6 chiffres vient de vous être envoyé par e-mail")
+    expect(page.locator("#reset-notice")).to_contain_text("un code à 6 chiffres vous est envoyé par e-mail")
 
     complete(page, last_code(to=holder.email_on_file))
     # Signed in, the migration done by the code sent to the address on file: the onboarding screens come next.

@@ -102,7 +102,7 @@ def test_a_child_without_contact_on_file_waits_for_the_holder_who_approves(open_
     login(holder_page, holder.person.nir, holder.raw_password)
     holder_page.goto("/mon-foyer/")
     expect(holder_page.get_by_test_id("signup-requests")).to_contain_text(child.full_name)
-    holder_page.get_by_role("link", name="Examiner la demande").click()
+    holder_page.get_by_test_id("signup-requests").get_by_role("link", name="Examiner la demande").click()
     expect(heading(holder_page)).to_have_text("Demande de création de compte")
     expect(holder_page.get_by_test_id("destination")).to_have_text(TYPED_EMAIL)
     click(holder_page, "Approuver la demande")

@@ -32,14 +32,14 @@ def test_five_wrong_passwords_suspend_the_login_with_the_time_to_retry(page: Pag
         expect(field(page, re.compile("^Mot de passe"))).to_have_value("")
     # The fifth failure suspends the login at once (django-axes, AXES_FAILURE_LIMIT = 5)...
     assert submit_login(page, nir, "Wrong-pass-5").status == 429
-    expect(page.locator("#lockout-message")).to_contain_text("Trop de tentatives")
+    expect(page.locator("#lockout-message")).to_contain_text("Trop de mots de passe incorrects")
 
     # ... and the sixth attempt, even with the right password, waits too.
     response = submit_login(page, nir, migrated.raw_password)
     assert response.status == 429
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion suspendue pour un moment")
     message = page.locator("#lockout-message")
-    expect(message).to_contain_text("Trop de tentatives")
+    expect(message).to_contain_text("Trop de mots de passe incorrects")
     expect(message).to_contain_text(re.compile(r"Vous pourrez réessayer à \d{2} h \d{2} \(dans \d+ minutes?\)"))
     expect(page.get_by_role("button", name="Se déconnecter")).to_have_count(0)
     # The way out it offers: the forgotten-password page.

@@ -271,7 +271,7 @@ def test_sending_a_code_is_journaled_with_a_masked_destination_and_no_code(perso
     code = last_code()
     entry = Entry.objects.get(kind="code.sent")
     assert entry.person_id == person.pk
-    assert entry.after == {"purpose": "contact", "medium": "sms", "destination": "+336•• •• •• 78"}
+    assert entry.after == {"purpose": "contact", "medium": "sms", "destination": "06 •• •• •• 78"}
     stored = json.dumps([entry.before, entry.after])
     assert code not in stored and MOBILE not in stored
 
@@ -303,8 +303,9 @@ def test_a_throttled_send_writes_no_journal_entry(person):
     [
         ("jeanne.dupont@exemple.fr", "j•••@exemple.fr"),
         ("j@exemple.fr", "j•••@exemple.fr"),
-        ("+33612345678", "+336•• •• •• 78"),
-        ("+262692123456", "+262•• •• •• 56"),
+        ("+33612345678", "06 •• •• •• 78"),
+        ("+262692123456", "0692 •• •• 56"),
+        ("+2693212345", "+269 ••• •• 45"),
     ],
 )
 def test_mask_destination_keeps_just_enough_to_recognise_it(destination, masked):

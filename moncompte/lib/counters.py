@@ -1,0 +1,43 @@
+"""Counters of events in fixed time windows, kept in the cache so that every app process shares them (Redis when
+REDIS_URL is set, where INCR is atomic; the database cache in the embedded mode)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+
+
+def window_key(name: str, window_seconds: int) -> str:
+    """The key of `name` in the current window of `window_seconds`."""
+    return f"{name}:{int(time.time() // window_seconds)}"
+
+
+def window_end(window_seconds: int) -> datetime:
+    now = time.time()
+    return timezone.now() + timedelta(seconds=(now // window_seconds + 1) * window_seconds - now)
+
+
+def incr(key: str, *, timeout: int) -> int:
+    """Add one and return the new count; the key lives `timeout` seconds from its first event."""
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def get(key: str) -> int:
+    return cache.get(key, 0)
+
+
+def get_many(keys: list[str]) -> dict[str, int]:
+    values = cache.get_many(keys)
+    return {key: values.get(key, 0) for key in keys}
+
+
+def clear(key: str) -> None:
+    cache.delete(key)
