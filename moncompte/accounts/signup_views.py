@@ -215,7 +215,7 @@ def code_view(request: HttpRequest) -> HttpResponse:
         _save(request, state)
         messages.info(
             request,
-            _("Si vos informations correspondent, un nouveau code vient d'être envoyé. L'ancien ne fonctionne plus."),
+            _("Si un code peut vous être envoyé, un nouveau code vient de partir. L'ancien ne fonctionne plus."),
         )
         return redirect("signup:code")
     if form.is_bound and form.is_valid():
