@@ -60,11 +60,18 @@ KIND_LABELS = {
     "invitation.sent": gettext_lazy("Invitation à créer votre compte envoyée"),
     "invitation.revoked": gettext_lazy("Invitation à créer votre compte annulée"),
     "invitation.accepted": gettext_lazy("Invitation utilisée pour créer votre compte"),
+    "invitation.on_file_told": gettext_lazy(
+        "Avertissement à vos coordonnées connues de la Caf : invitation envoyée à une autre coordonnée"
+    ),
     "separation.declared": gettext_lazy("Déclaration de séparation"),
     "separation.processed": gettext_lazy("Séparation traitée par la Caf"),
     "case.imported": gettext_lazy("Reprise du dossier depuis l'ancien système"),
     "case.pin_changed": gettext_lazy("Changement du mot de passe à 8 chiffres du dossier"),
     "case.pin_rehashed": gettext_lazy("Mise à jour de la protection du mot de passe du dossier"),
+    "contact.corrected_by_agent": gettext_lazy("Correction d'une coordonnée par la Caf"),
+    "security.sessions_ended_by_agent": gettext_lazy("Fermeture de vos sessions par la Caf"),
+    "security.all_sessions_ended_by_agent": gettext_lazy("Fermeture de toutes les sessions par la Caf"),
+    "account.roles_changed": gettext_lazy("Changement des droits d'agent du compte"),
 }
 #: Delegation granted at the partner's first login with the shared case PIN (origin "case_pin").
 DELEGATION_FROM_PIN_LABEL = gettext_lazy("Délégation reprise du mot de passe du dossier, à la première connexion")

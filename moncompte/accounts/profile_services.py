@@ -307,3 +307,37 @@ def security_report_mark_handled(*, report: SecurityReport, agent_account_id: in
             actor_account_id=agent_account_id,
         )
     return report
+
+
+# --- Sessions ended by an agent (issue 8, item 4; ASVS 7.4.5) -------------------------------------------------------
+
+#: The end reason of the sessions an agent closed from the admin.
+END_REASON_AGENT = "agent"
+
+
+@transaction.atomic
+def sessions_end_by_agent(*, account: Account, agent_account_id: int | None) -> int:
+    """An agent closes every session of an account (a stolen phone reported at the counter, an account under attack).
+    Each is signed out at its next request (SessionLifetimeMiddleware), as from "Mes sessions"; the person sees the
+    closing in their security history. Returns how many sessions were open."""
+    ended = SessionRecord.objects.filter(account=account, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=END_REASON_AGENT
+    )
+    journal.record(
+        "security.sessions_ended_by_agent",
+        person_id=account.person_id,
+        after={"account": account.pk, "count": ended},
+        actor_account_id=agent_account_id,
+    )
+    return ended
+
+
+@transaction.atomic
+def sessions_end_all_by_agent(*, agent_account_id: int | None) -> int:
+    """Every citizen's session ends (a leaked session store, a flaw in the login): one UPDATE, one journal entry
+    with the count. Agents' sessions stay open, the asking agent's included. Returns how many were open."""
+    ended = SessionRecord.objects.filter(ended_at__isnull=True, account__is_staff=False).update(
+        ended_at=timezone.now(), end_reason=END_REASON_AGENT
+    )
+    journal.record("security.all_sessions_ended_by_agent", after={"count": ended}, actor_account_id=agent_account_id)
+    return ended

@@ -11,8 +11,10 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from moncompte.accounts import devices
 from moncompte.accounts.models import Account
 from moncompte.households.models import PIN_ROLES
 from moncompte.households.selectors import memberships_for_person
@@ -21,7 +23,7 @@ from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import Medium
-from moncompte.messaging.services import person_notify
+from moncompte.messaging.services import message_queue, person_notify
 from moncompte.messaging.services import register_contact_resolver as message_register_contact_resolver
 from moncompte.verification import services as verification
 from moncompte.verification.models import Lane, Purpose
@@ -204,6 +206,14 @@ def login_failed(*, person_id: int | None) -> None:
     journal.record("login.failed", person_id=person_id)
 
 
+def proven_lane(account: Account) -> str:
+    """The quota of the login codes of this account, which only someone with its password can ask for: its own, so
+    that codes someone else sends to the same address (from their own account, to validate it as theirs) never
+    spend it. Signed-in contact codes share the lane "proven", whose per-destination ceiling stops one address from
+    being flooded by many accounts."""
+    return f"{Lane.PROVEN}:{account.person_id}"
+
+
 def login_code_destination(account: Account) -> tuple[str, str]:
     """Where the code of a stepped-up login goes: a validated mobile, else a validated e-mail, else a contact on file
     (a holder who signs in with the case PIN for the first time has validated none yet). ("", "") when none."""
@@ -218,7 +228,7 @@ def login_code_send(*, account: Account, medium: str, destination: str) -> None:
     """The password was right but the NIR is under attack and the client untrusted: send the code that completes
     the login. Counted in the lane of proven requests, which no one without the password can spend."""
     verification.code_issue(
-        person=account.person, purpose=Purpose.LOGIN, medium=medium, destination=destination, lane=Lane.PROVEN
+        person=account.person, purpose=Purpose.LOGIN, medium=medium, destination=destination, lane=proven_lane(account)
     )
 
 
@@ -231,17 +241,19 @@ def login_code_check(*, account: Account, code: str) -> None:
 
 
 def reset_destinations(person: Person) -> dict[str, str]:
-    """Where a reset code may go: the contacts the person validated, else the ones on file from the legacy system.
-    Never a contact typed in the reset form: it would prove nothing about who is asking."""
+    """Where a reset code may go: the contacts the person validated; only when they validated none, the ones on file
+    from the legacy system. Never a contact typed in the reset form: it would prove nothing about who is asking.
+
+    A person who validated an e-mail gets no code on a legacy mobile they never confirmed (ASVS 6.6.1): that number
+    may have been reassigned, and a SIM swap needs only the number."""
     account = Account.objects.filter(person=person).first()
+    validated = validated_contacts(person.pk) if account is not None else {}
+    if validated:
+        return validated
     destinations = {}
-    if account is not None and account.email_verified_at:
-        destinations[Medium.EMAIL] = account.email
-    elif person.email_on_file:
+    if person.email_on_file:
         destinations[Medium.EMAIL] = person.email_on_file
-    if account is not None and account.mobile_verified_at:
-        destinations[Medium.SMS] = account.mobile
-    elif person.mobile_on_file:
+    if person.mobile_on_file:
         destinations[Medium.SMS] = person.mobile_on_file
     return destinations
 
@@ -279,15 +291,25 @@ def password_reset_request(*, person: Person | None, medium: str, lane: str = La
 
 
 def password_reset_complete(*, person: Person, code: str, password: str) -> Account:
-    """Check the code (raises CodeInvalid), then set the new password. For a person who never migrated, this opens
+    """Check the code (raises CodeInvalid; ValidationError for a password built from the person's own data, the code
+    then left unused), then set the new password. For a person who never migrated, this opens
     the account and completes the migration: the code proved the contact it was sent to."""
     if not password_reset_allowed(person):
         raise verification.CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
     candidate = Account.objects.filter(person=person).first() or Account(person=person, login_id=_login_id(person))
-    validate_password(password, user=candidate)  # before using up the code: a refused password costs no try
-    otp = verification.code_verify(person=person, purpose=Purpose.PASSWORD_RESET, code=code)
+    # The person's own data (name, birth date, NIR) is checked only once the code is proven right, and a refusal
+    # leaves the code unused: before it, the answer would tell a known NIR and confirm its owner's name.
+    otp = verification.code_verify(
+        person=person,
+        purpose=Purpose.PASSWORD_RESET,
+        code=code,
+        before_use=lambda: validate_password(password, user=candidate),
+    )
     with transaction.atomic():
         account = account_open(person=person, via="password_reset")
+        # Whoever knew the old password may hold a trusted device: none keeps its trust (the resetting browser
+        # becomes one when the person is signed in).
+        devices.devices_forget(account=account)
         # The code proved who is acting: the entries name the account as their actor, as after a login.
         with journal_context.acting(actor_account_id=journal_context.current().actor_account_id or account.pk):
             password_set(account=account, password=password, reason="reset")
@@ -296,3 +318,110 @@ def password_reset_complete(*, person: Person, code: str, password: str) -> Acco
                 contact_validated(account=account, medium=otp.medium, value=otp.destination)
             journal.record("password.reset", person_id=person.pk, after={"medium": otp.medium})
     return account
+
+
+# --- Agents (issue 8, items 3 and 4) -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_correct_by_agent(
+    *, account: Account, medium: str, value: str, agent_account_id: int | None, reason: str
+) -> Account:
+    """An agent corrects a person's e-mail or mobile (the person asked at a counter or on the phone). A contact typed
+    by someone else proves nothing: it is recorded *unvalidated*, so no notice, login code or reset code goes to it
+    until the person proves it with a code from "Mes informations" (until then `reset_destinations` ignores it).
+    The old contact, if validated, is warned, and so is the person on their other validated contacts.
+
+    The caller checked that the agent may change accounts, normalised `value` and refused the current one."""
+    if medium not in (Medium.EMAIL, Medium.SMS) or not value:
+        raise ValueError(f"unknown medium or empty contact: {medium!r}")
+    account = Account.objects.select_for_update().select_related("person").get(pk=account.pk)
+    field, verified_field = contact_field(medium)
+    old_value, old_verified_at = getattr(account, field), getattr(account, verified_field)
+    setattr(account, field, value)
+    setattr(account, verified_field, None)
+    account.save(update_fields=[field, verified_field])
+    # What `contact.validated` stores (the values, for the undo); the notices show them masked.
+    entry = journal.record(
+        "contact.corrected_by_agent",
+        person_id=account.person_id,
+        before={field: old_value, verified_field: _iso(old_verified_at)},
+        after={field: value, verified_field: None, "medium": medium, "reason": reason},
+        actor_account_id=agent_account_id,
+    )
+    context = {
+        "person": account.person,
+        "when": timezone.localtime(entry.created_at),
+        "medium": medium,
+        "replaced": bool(old_value),
+        "new_contact": verification.mask_destination(value),
+    }
+    template = "accounts/notices/contact_corrected_by_agent"
+    if old_verified_at and old_value and old_value != value:
+        message_queue(medium=medium, to=old_value, template=template, context=context, person_id=account.person_id)
+    # The corrected medium is no longer validated: this reaches the person's other validated contact, if any.
+    person_notify(person_id=account.person_id, template=template, context=context)
+    return account
+
+
+@journal.register_undo("contact.corrected_by_agent")
+def _undo_contact_corrected_by_agent(entry: Entry) -> None:
+    """The old contact comes back with its validation, unless the contact changed since (the person validated the
+    corrected one, or another): restoring it then would undo more than the correction."""
+    account = Account.objects.select_for_update().get(person_id=entry.person_id)
+    field, verified_field = contact_field((entry.after or {}).get("medium", ""))
+    if getattr(account, field) != entry.after.get(field) or getattr(account, verified_field) is not None:
+        raise journal.UndoError("La coordonnée a changé depuis cette correction : elle ne peut plus être annulée.")
+    setattr(account, field, entry.before.get(field, ""))
+    setattr(account, verified_field, parse_datetime(entry.before[verified_field] or "") or None)
+    account.save(update_fields=[field, verified_field])
+
+
+ROLE_FIELDS = ("is_staff", "is_superuser")
+
+
+def _roles(account: Account) -> dict:
+    return {
+        "is_staff": account.is_staff,
+        "is_superuser": account.is_superuser,
+        "groups": sorted(account.groups.values_list("name", flat=True)),
+    }
+
+
+@transaction.atomic
+def account_roles_set(
+    *, account: Account, is_staff: bool, is_superuser: bool, groups: list[str], reason: str
+) -> Account:
+    """Give or take an account's agent roles (staff, superuser, permission groups by name): never from the admin's
+    form, where an agent could raise their own rights unseen, but from `manage.py agent_roles`, journaled.
+
+    Raises Group.DoesNotExist for an unknown group name. A citizen account (with a person) never becomes an agent."""
+    from django.contrib.auth.models import Group
+
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.person_id is not None and (is_staff or is_superuser or groups):
+        raise ValueError("a citizen's account cannot get agent roles")
+    wanted = [Group.objects.get(name=name) for name in groups]
+    before = _roles(account)
+    account.is_staff, account.is_superuser = is_staff, is_superuser
+    account.save(update_fields=list(ROLE_FIELDS))
+    account.groups.set(wanted)
+    after = _roles(account)
+    if after != before:
+        journal.record(
+            "account.roles_changed",
+            person_id=account.person_id,
+            before=before,
+            after={**after, "account": account.pk, "reason": reason},
+        )
+    return account
+
+
+@journal.register_undo("account.roles_changed")
+def _undo_account_roles_changed(entry: Entry) -> None:
+    from django.contrib.auth.models import Group
+
+    account = Account.objects.select_for_update().get(pk=entry.after["account"])
+    account.is_staff, account.is_superuser = entry.before["is_staff"], entry.before["is_superuser"]
+    account.save(update_fields=list(ROLE_FIELDS))
+    account.groups.set(Group.objects.filter(name__in=entry.before["groups"]))

@@ -23,6 +23,7 @@ from enum import StrEnum
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth.hashers import identify_hasher, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -40,6 +41,7 @@ from moncompte.identity.models import Person
 from moncompte.identity.selectors import person_get_by_nir
 from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
+from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
 from moncompte.verification import services as verification
@@ -216,16 +218,37 @@ def _raise_after_code_check(*, person: Person, code: str, refusal: ValidationErr
     raise wrong
 
 
-def _open(*, person: Person, via: str, medium: str, destination: str, password: str) -> Account:
+def _open(
+    *, person: Person, via: str, medium: str = "", destination: str = "", password: str = "", password_hash: str = ""
+) -> Account:
+    """Open the account with its password (or the hash of one the rules already accepted); the contact `destination`
+    is validated when given (the caller knows the person proved it), none otherwise."""
     with transaction.atomic():
         account = services.account_open(person=person, via=via, case_number=_first_case_number(person))
         # The code or the link proved who is acting: the entries name the new account as their actor.
         with journal_context.acting(actor_account_id=journal_context.current().actor_account_id or account.pk):
-            services.password_set(account=account, password=password, reason=via)
-            services.contact_validated(account=account, medium=medium, value=destination)
+            if password_hash:
+                _password_set_from_hash(account=account, password_hash=password_hash, reason=via)
+            else:
+                services.password_set(account=account, password=password, reason=via)
+            if destination:
+                services.contact_validated(account=account, medium=medium, value=destination)
             invitations.member_signup_closed(person=person)
             household_notify_new_account(person=person, via=via)
     return account
+
+
+def _password_set_from_hash(*, account: Account, password_hash: str, reason: str) -> None:
+    """The first password of a new account, chosen on an earlier page and kept until now as its hash (never in
+    clear), in the session of the person who typed it; the rules checked it there. A new account has no other
+    session to end and no contact to tell, so this is `services.password_set` without them."""
+    identify_hasher(password_hash)  # raises ValueError for anything but a hash made by make_password
+    if account.has_usable_password():
+        raise ValueError("the account already has a password")
+    account.password = password_hash
+    account.password_changed_at = timezone.now()
+    account.save(update_fields=["password", "password_changed_at"])
+    journal.record("password.created", person_id=account.person_id, after={"reason": reason})
 
 
 def household_notify_new_account(*, person: Person, via: str) -> None:
@@ -400,11 +423,26 @@ def invitation_birth_date_check(*, invitation: Invitation, birth_date: datetime.
     return left
 
 
+class InvitationCodeRequired(Exception):
+    """The invitation went to a contact the holder typed: it opens the account only with the code sent there
+    (`invitation_accept_with_code`)."""
+
+
+def invitation_needs_code(invitation: Invitation) -> bool:
+    """Issue 8, item 2: the holder typed the destination and knows the birth date, so neither proves the invitee.
+    Such an invitation asks for a code sent to that destination, typed in the invitee's session; it validates no
+    contact, and the invitee's contacts on file are told."""
+    return invitation.destination_source == Invitation.DestinationSource.TYPED
+
+
 def invitation_accept(*, invitation: Invitation, password: str) -> Account:
     """Open the invitee's account from their link (the caller checked the birth date): the link is used up, the
-    contact it was sent to is validated (receiving the link proves it), the holder is told. Raises
-    Invitation.DoesNotExist when the link no longer works (used, revoked or expired meanwhile), and ValidationError
-    for a password the rules refuse."""
+    contact it was sent to is validated (a contact the agency holds for the invitee, or one the invitee proved by a
+    code before the holder approved their request: receiving the link there proves it), the holder is told. Raises
+    Invitation.DoesNotExist when the link no longer works (used, revoked or expired meanwhile), ValidationError for a
+    password the rules refuse, and InvitationCodeRequired for an invitation to a contact the holder typed."""
+    if invitation_needs_code(invitation):
+        raise InvitationCodeRequired
     person = invitation.person
     validate_password(password, user=Account(person=person, login_id=services._login_id(person)))
     with transaction.atomic():
@@ -413,4 +451,99 @@ def invitation_accept(*, invitation: Invitation, password: str) -> Account:
         used = invitations.invitation_use(invitation=invitation)
         return _open(
             person=person, via="invitation", medium=used.medium, destination=used.destination, password=password
+        )
+
+
+# --- Invitations to a contact the holder typed (issue 8, item 2) --------------------------------------------------
+
+
+def _code_lane(invitation: Invitation) -> str:
+    # The codes of one invitation count in their own quota: what anyone who knows the NIR asks for elsewhere (the
+    # signup page, a reset) never spends it, and the holder's hourly limit on invitations bounds how many lanes exist.
+    return f"invitation:{invitation.pk}"
+
+
+def invitation_password_prepare(*, invitation: Invitation, password: str) -> str:
+    """Check the password the invitee chose against the rules and their record (raises ValidationError; the caller
+    checked the birth date first) and return its hash, for the session to keep while the code travels."""
+    person = invitation.person
+    validate_password(password, user=Account(person=person, login_id=services._login_id(person)))
+    return make_password(password)
+
+
+def invitation_code_send(*, invitation: Invitation) -> None:
+    """Send the one-time code that proves the invitee receives messages at the destination the holder typed. Only
+    after the birth date was right in this session (the caller); the code works in this session only. Raises
+    CodeThrottled (resend delay, hourly quota)."""
+    if not invitation_needs_code(invitation):
+        raise ValueError("only an invitation to a typed contact needs a code")
+    verification.code_issue(
+        person=invitation.person,
+        purpose=Purpose.INVITATION,
+        medium=invitation.medium,
+        destination=invitation.destination,
+        lane=_code_lane(invitation),
+    )
+
+
+def _same_destination(medium: str, a: str, b: str) -> bool:
+    return a.strip().lower() == b.strip().lower() if medium == "email" else a == b
+
+
+def invitation_accept_with_code(*, invitation: Invitation, code: str, password_hash: str) -> Account:
+    """Open the invitee's account from an invitation to a contact the holder typed, once the code sent there is
+    right (raises CodeInvalid; a wrong try is counted). `password_hash`: from `invitation_password_prepare`.
+
+    The contact is NOT validated: the invitee proved they receive messages there, but the holder typed it and may
+    read it too, so it is no better than a guess as a way back into the account. The account opens with no
+    validated contact: the migration gate then has the person validate one of their own, and until then a reset
+    code can go only to their contacts on file. Those are told now that the account opened with another contact
+    (with a "Ce n'était pas moi" link by e-mail). Raises Invitation.DoesNotExist when the link no longer works."""
+    if not invitation_needs_code(invitation):
+        raise ValueError("this invitation opens the account without a code")
+    person = invitation.person
+    if Account.objects.filter(person=person).exists() or not policy.may_have_account(person):
+        raise Invitation.DoesNotExist
+    otp = verification.code_verify(person=person, purpose=Purpose.INVITATION, code=code)
+    if otp.medium != invitation.medium or not _same_destination(otp.medium, otp.destination, invitation.destination):
+        # A code of an older invitation, sent elsewhere (the holder sent a new one meanwhile).
+        raise verification.CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
+    with transaction.atomic():
+        if Account.objects.filter(person=person).exists():
+            raise Invitation.DoesNotExist
+        used = invitations.invitation_use(invitation=invitation)
+        account = _open(person=person, via="invitation", password_hash=password_hash)
+        with journal_context.acting(actor_account_id=journal_context.current().actor_account_id or account.pk):
+            _tell_contacts_on_file_account_opened(account=account, invitation=used)
+    return account
+
+
+def _tell_contacts_on_file_account_opened(*, account: Account, invitation: Invitation) -> None:
+    # Imported here: profile_services builds on accounts.services, as this module does.
+    from moncompte.accounts.profile_services import not_me_url
+
+    person = account.person
+    created = Entry.objects.filter(person_id=person.pk, kind="account.created").latest("pk")
+    told = invitations.contacts_on_file_tell(
+        person=person,
+        template="accounts/notices/account_opened_other_contact",
+        context={
+            "when": timezone.localtime(created.created_at),
+            "medium": invitation.medium,
+            "destination": verification.mask_destination(invitation.destination),
+            "not_me_url": not_me_url(site_url=settings.SITE_URL, account=account, entry=created),
+        },
+        besides=invitation.destination,
+    )
+    if told:
+        journal.record(
+            "invitation.on_file_told",
+            person_id=person.pk,
+            case_number=invitation.case.case_number,
+            after={
+                "invitation": invitation.pk,
+                "stage": "accepted",
+                "media": told,
+                "destination": verification.mask_destination(invitation.destination),
+            },
         )

@@ -16,6 +16,7 @@ from moncompte.accounts.forms import CodeForm, ContactForm, NewPasswordForm, Nir
 from moncompte.households import policy
 from moncompte.identity.models import Person
 from moncompte.messaging.models import Medium
+from moncompte.verification.services import mask_destination
 
 #: The start page's third choice: the agency holds no contact for me, I type one and the holder approves.
 NO_CONTACT_ON_FILE = "none"
@@ -110,15 +111,57 @@ class SignupCodeForm(NewPasswordForm):
 
 
 class InviteForm(ContactForm):
-    """The holder types the address or the mobile number the invitation goes to (validated like a contact)."""
+    """Where the invitation goes (issue 8, item 2): first the invitee's contacts on file, masked (the holder never
+    reads them in full), then an address or a mobile number the holder types (validated like a contact).
+
+    `on_file`: {medium: destination} of the invitee (`invitations.contacts_on_file`). Cleaned data: `medium` (e-mail
+    or SMS), `destination`, and `on_file` (whether it is one the agency holds for the invitee)."""
+
+    ON_FILE_EMAIL, ON_FILE_SMS = "on_file_email", "on_file_sms"
+    ON_FILE_CHOICES = {ON_FILE_EMAIL: Medium.EMAIL, ON_FILE_SMS: Medium.SMS}
 
     medium = forms.ChoiceField(
-        label=_("Comment envoyer l'invitation ?"),
+        label=_("Où envoyer l'invitation ?"),
         choices=ContactForm.base_fields["medium"].choices,
         widget=forms.RadioSelect,
         error_messages=ContactForm.base_fields["medium"].error_messages,
     )
     missing_email = _("Saisissez l'adresse e-mail de la personne invitée.")
+
+    def __init__(self, *args, on_file: dict[str, str] | None = None, **kwargs):
+        self.on_file = dict(on_file or {})
+        super().__init__(*args, **kwargs)
+        choices = []
+        if Medium.EMAIL in self.on_file:
+            label = gettext("Par e-mail, à son adresse connue de la Caf : %(destination)s")
+            choices.append((self.ON_FILE_EMAIL, label % {"destination": mask_destination(self.on_file[Medium.EMAIL])}))
+        if Medium.SMS in self.on_file:
+            label = gettext("Par SMS, à son mobile connu de la Caf : %(destination)s")
+            choices.append((self.ON_FILE_SMS, label % {"destination": mask_destination(self.on_file[Medium.SMS])}))
+        if choices:
+            choices += [
+                (Medium.EMAIL, _("Par e-mail, à une autre adresse que j'indique")),
+                (Medium.SMS, _("Par SMS, à un autre numéro que j'indique")),
+            ]
+        else:
+            choices = [
+                (Medium.EMAIL, _("Par e-mail, à une adresse que j'indique")),
+                (Medium.SMS, _("Par SMS, à un numéro que j'indique")),
+            ]
+        self.fields["medium"].choices = choices
+
+    def clean(self):
+        choice = self.cleaned_data.get("medium")
+        if choice in self.ON_FILE_CHOICES:
+            # The contact on file: whatever was typed in the address and number fields does not matter.
+            for name in ("email", "mobile"):
+                self._errors.pop(name, None)
+            medium = self.ON_FILE_CHOICES[choice]
+            self.cleaned_data.update(medium=medium, destination=self.on_file[medium], on_file=True)
+            return self.cleaned_data
+        cleaned = super().clean()
+        cleaned["on_file"] = False
+        return cleaned
 
 
 class InvitationAcceptForm(NewPasswordForm):

@@ -45,6 +45,7 @@ from moncompte.households.models import Case, Invitation, Membership, Role, Sign
 from moncompte.identity.models import Person
 from moncompte.lib import counters
 from moncompte.lib.links import absolute_url
+from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import (
     CodeError,
@@ -58,6 +59,10 @@ from moncompte.web import form_status, minimum_duration, posted, recent_auth_req
 
 SIGNUP_SESSION_KEY = "member_signup"
 INVITATION_SESSION_KEY = "invitation_token"
+#: An invitation to a contact the holder typed: what this session proved (the birth date) and the password chosen,
+#: kept as its hash (never in clear) while the code travels. Forgotten after INVITATION_PROOF_MAX_AGE seconds.
+INVITATION_PROOF_SESSION_KEY = "invitation_proof"
+INVITATION_PROOF_MAX_AGE = 30 * 60
 #: The link's token leaves the address bar at once (as Django's password reset does): the page that asks for the
 #: birth date and the password lives at this placeholder, with the token kept in the session.
 INVITATION_URL_TOKEN = "confirmer"  # noqa: S105 (a path segment, not a secret)
@@ -96,6 +101,7 @@ def start_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         medium = data["medium"]
+        started = time.time()  # when the code's lifetime starts, before the response floor: the same for everyone
         with minimum_duration(SIGNUP_MIN_DURATION):
             person = signup.member_match(
                 nir=data["identifier"], birth_date=data["birth_date"], given_name=data["given_name"]
@@ -116,7 +122,7 @@ def start_view(request: HttpRequest) -> HttpResponse:
                     "birth_date": data["birth_date"].isoformat(),
                 },
                 "contact_hmac": None,
-                "started": time.time(),
+                "started": started,
                 "attempts": 0,
             },
         )
@@ -155,11 +161,12 @@ def _resend_wait(state: dict) -> float:
 
 
 def _send_contact_code(request: HttpRequest, state: dict, *, medium: str, destination: str) -> None:
+    started = time.time()
     with minimum_duration(SIGNUP_MIN_DURATION):
         contact_hmac = signup.signup_contact_code_send(
             person=_state_person(state), medium=medium, destination=destination, ip=login_client_ip(request)
         )
-    state.update(medium=medium, destination=destination, contact_hmac=contact_hmac, started=time.time(), attempts=0)
+    state.update(medium=medium, destination=destination, contact_hmac=contact_hmac, started=started, attempts=0)
 
 
 def _unmatched_code_error(request: HttpRequest, state: dict, contact_hmac: str | None = None, code: str = "") -> None:
@@ -209,9 +216,10 @@ def code_view(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error.message)
                 return redirect("signup:code")
         else:
+            started = time.time()
             with minimum_duration(SIGNUP_MIN_DURATION):
                 signup.signup_code_send(person=person, medium=state["medium"])
-            state.update(started=time.time(), attempts=0)
+            state.update(started=started, attempts=0)
         _save(request, state)
         messages.info(
             request,
@@ -352,7 +360,13 @@ def invite_view(request: HttpRequest, case_number: str, person_id: int) -> HttpR
     member = membership.person
     refusal = _("Vous êtes l'allocataire : votre compte existe déjà.") if membership.role == Role.HOLDER else ""
     refusal = refusal or _member_refusal(member)
-    form = InviteForm(posted(request) if not refusal else None, initial={"medium": "email"})
+    # Issue 8, item 2: the invitee's contacts on file come first (shown masked); a contact the holder types instead
+    # opens the account only with a code sent there, validates nothing, and the contacts on file are told.
+    on_file = {} if refusal else invitations.contacts_on_file(member)
+    preferred = next(
+        (choice for choice, medium in InviteForm.ON_FILE_CHOICES.items() if medium in on_file), Medium.EMAIL
+    )
+    form = InviteForm(posted(request) if not refusal else None, initial={"medium": preferred}, on_file=on_file)
     invitation = None
     if request.method == "POST" and not refusal and form.is_valid():
         try:
@@ -367,6 +381,7 @@ def invite_view(request: HttpRequest, case_number: str, person_id: int) -> HttpR
         except invitations.InvitationThrottled as error:  # nothing was sent: the page says when to try again
             form.add_error(None, error.message)
     if invitation is not None:
+        typed = signup.invitation_needs_code(invitation)
         messages.success(
             request,
             _(
@@ -374,11 +389,20 @@ def invite_view(request: HttpRequest, case_number: str, person_id: int) -> HttpR
                 "toute invitation précédente ne fonctionne plus."
             )
             % {
-                "destination": invitation.destination,
+                # A contact on file is the invitee's: the holder reads it masked, as on the form.
+                "destination": invitation.destination if typed else mask_destination(invitation.destination),
                 "name": member.first_name,
                 "date": formats.date_format(timezone.localtime(invitation.expires_at), "j F Y"),
             },
         )
+        if typed:
+            explained = _(
+                "Vous avez indiqué cette coordonnée vous-même : %(name)s confirmera par un code qu'il ou elle la "
+                "reçoit, puis validera une coordonnée personnelle."
+            )
+            if on_file:
+                explained += " " + _("La Caf prévient aussi %(name)s sur les coordonnées qu'elle connaît.")
+            messages.info(request, explained % {"name": member.first_name})
         return redirect(_household_home())
     context = {
         "case": case,
@@ -387,6 +411,7 @@ def invite_view(request: HttpRequest, case_number: str, person_id: int) -> HttpR
         "form": form,
         "refusal": refusal,
         "active": invitations.active_invitation(case=case, person=member),
+        "on_file": bool(on_file),
         "lifetime_hours": settings.INVITATION_LIFETIME_HOURS,
         "home": _household_home(),
     }
@@ -524,6 +549,10 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     if state != invitations.InvitationState.VALID:
         return _invalid(request, state, 410)
     invitee = invitation.person
+    needs_code = signup.invitation_needs_code(invitation)
+    proof = _proof(request, invitation) if needs_code else None
+    if proof is not None:
+        return _invitation_contact_code(request, invitation, proof)
     form = InvitationAcceptForm(posted(request), first_name=invitee.first_name)
     if request.method == "POST" and form.is_valid():
         left = signup.invitation_birth_date_check(invitation=invitation, birth_date=form.cleaned_data["birth_date"])
@@ -539,6 +568,10 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
                 )
                 % {"left": left},
             )
+        elif needs_code:
+            response = _invitation_code_start(request, invitation, form)
+            if response is not None:
+                return response
         else:
             try:
                 account = signup.invitation_accept(invitation=invitation, password=form.cleaned_data["password1"])
@@ -560,6 +593,93 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
         "approval": invitation.origin == Invitation.Origin.APPROVAL,
         "destination": mask_destination(invitation.destination),
         "medium": invitation.medium,
+        "needs_code": needs_code,
         "expires_at": invitation.expires_at,
     }
     return render(request, "accounts/signup/invitation.html", context, status=form_status(form))
+
+
+# --- The invitation link, when the holder typed its destination (issue 8, item 2) ---------------------------------
+
+
+def _proof(request: HttpRequest, invitation: Invitation) -> dict | None:
+    """What this session proved for this invitation (the birth date; the password chosen, kept as its hash), or
+    None: nothing yet, another invitation, or too long ago."""
+    proof = request.session.get(INVITATION_PROOF_SESSION_KEY)
+    if not isinstance(proof, dict) or proof.get("invitation") != invitation.pk:
+        return None
+    if time.time() - proof.get("at", 0) > INVITATION_PROOF_MAX_AGE:
+        request.session.pop(INVITATION_PROOF_SESSION_KEY, None)
+        return None
+    return proof
+
+
+def _invitation_code_start(request: HttpRequest, invitation: Invitation, form) -> HttpResponse | None:
+    """The birth date is right: check the password, then send the code to the destination the holder typed and move
+    to the code step. None (errors added to the form) when the password or the send is refused."""
+    try:
+        password_hash = signup.invitation_password_prepare(
+            invitation=invitation, password=form.cleaned_data["password1"]
+        )
+    except ValidationError as error:
+        form.add_error("password1", error)
+        return None
+    try:
+        signup.invitation_code_send(invitation=invitation)
+    except CodeError as error:
+        form.add_error(None, error.message)
+        return None
+    request.session[INVITATION_PROOF_SESSION_KEY] = {
+        "invitation": invitation.pk,
+        "password_hash": password_hash,
+        "at": time.time(),
+    }
+    return redirect("signup:invitation", token=INVITATION_URL_TOKEN)
+
+
+def _invitation_contact_code(request: HttpRequest, invitation: Invitation, proof: dict) -> HttpResponse:
+    """The code step: the invitee types the code sent to the destination the holder typed, or asks for a new one, or
+    starts again (a new password)."""
+    if request.method == "POST" and "restart" in request.POST:
+        request.session.pop(INVITATION_PROOF_SESSION_KEY, None)
+        return redirect("signup:invitation", token=INVITATION_URL_TOKEN)
+    if request.method == "POST" and "resend" in request.POST:
+        try:
+            signup.invitation_code_send(invitation=invitation)
+        except CodeError as error:
+            messages.error(request, error.message)
+        else:
+            messages.info(request, _("Un nouveau code vient de partir. L'ancien ne fonctionne plus."))
+        return redirect("signup:invitation", token=INVITATION_URL_TOKEN)
+    form = CodeForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = signup.invitation_accept_with_code(
+                invitation=invitation, code=form.cleaned_data["code"], password_hash=proof["password_hash"]
+            )
+        except Invitation.DoesNotExist:
+            request.session.pop(INVITATION_PROOF_SESSION_KEY, None)
+            return _invalid(request, "used", 410)
+        except CodeInvalid as error:
+            form.add_error("code", error.message)
+        else:
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            request.session.pop(INVITATION_PROOF_SESSION_KEY, None)
+            start_session(request, account, via="invitation")
+            messages.success(
+                request,
+                _(
+                    "Votre compte est créé. La coordonnée indiquée par l'allocataire n'est pas enregistrée comme la "
+                    "vôtre : validez maintenant une adresse e-mail ou un mobile personnels. C'est là que vous "
+                    "recevrez un code si vous oubliez votre mot de passe."
+                ),
+            )
+            return redirect("accounts:migration_contact")
+    context = {
+        "form": form,
+        "invitee": invitation.person,
+        "destination": mask_destination(invitation.destination),
+        "medium": invitation.medium,
+        "minutes": settings.OTP_LIFETIME // 60,
+    }
+    return render(request, "accounts/signup/invitation_contact_code.html", context, status=form_status(form))

@@ -29,13 +29,11 @@ from moncompte.lib import counters
 SCOPE_DEVICE = "device"
 SCOPE_NIR_AND_ADDRESS = "nir_address"
 SCOPE_ADDRESS = "address"
-#: Not a refusal of this client: a login that needs a code (the NIR is under attack) and no contact to send it to.
-SCOPE_STEP_UP_UNREACHABLE = "step_up_unreachable"
 
 
 def login_client_ip(request) -> str | None:
     """The address the login limits count on, the same the journal records and axes counts: REMOTE_ADDR, or what
-    PROXY_COUNT (AXES_IPWARE_*) says of trusted proxies; never a client-supplied X-Forwarded-For."""
+    PROXY_COUNT says of trusted proxies (journal.middleware.client_ip); never what a client wrote itself."""
     from moncompte.journal.middleware import client_ip
 
     return client_ip(request)
@@ -76,13 +74,6 @@ def retry_message(until: datetime, scope: str = SCOPE_ADDRESS) -> str:
             "Trop de mots de passe incorrects ont été saisis pour ce numéro depuis votre connexion internet. Par "
             "sécurité, la connexion à ce numéro est suspendue depuis cette connexion ; un appareil sur lequel vous "
             "vous êtes déjà connecté n'est pas concerné."
-        )
-    elif scope == SCOPE_STEP_UP_UNREACHABLE:
-        reason = _(
-            "De nombreux mots de passe incorrects ont été essayés pour votre numéro depuis d'autres appareils. Par "
-            "sécurité, une connexion depuis un nouvel appareil demande un code envoyé à votre adresse e-mail ou à "
-            "votre mobile, mais la Caf n'en connaît aucun pour vous. Connectez-vous depuis un appareil sur lequel "
-            "vous vous êtes déjà connecté, ou réessayez plus tard."
         )
     else:
         reason = _(
@@ -133,13 +124,31 @@ def count_login_failure(identifier: str, ip: str | None, *, device_id: int | Non
     if device_id is not None:
         counters.incr(_device_key(identifier, device_id), timeout=_device_window() * 2)
         return
-    counters.incr(_nir_key(identifier), timeout=settings.LOGIN_LIMIT_WINDOW * 2)
+    if (
+        counters.incr(_nir_key(identifier), timeout=settings.LOGIN_LIMIT_WINDOW * 2)
+        >= settings.LOGIN_LIMIT_PER_IDENTIFIER
+    ):
+        # Under attack: the step-up holds for LOGIN_STEP_UP_HOURS, not only until the window turns, so that a
+        # password found during the attack still needs a code an hour later (refreshed while failures go on).
+        counters.hold(_attack_key(identifier), timeout=settings.LOGIN_STEP_UP_HOURS * 3600)
     counters.incr(_ip_key(ip), timeout=settings.LOGIN_LIMIT_WINDOW * 2)
 
 
-def step_up_required(identifier: str) -> bool:
-    """Whether untrusted clients failed so often for this NIR that an untrusted login also needs a code."""
+def _attack_key(identifier: str) -> str:
+    return f"login-attack:{identifier}"
+
+
+def identifier_ceiling_reached(identifier: str) -> bool:
+    """Whether LOGIN_LIMIT_PER_IDENTIFIER failures were counted for this identifier in the current window (the
+    agents' admin login refuses past it until the window ends: agents have no step-up)."""
     return counters.get(_nir_key(identifier)) >= settings.LOGIN_LIMIT_PER_IDENTIFIER
+
+
+def step_up_required(identifier: str) -> bool:
+    """Whether untrusted clients failed so often for this NIR, in this window or within LOGIN_STEP_UP_HOURS, that a
+    login from an untrusted client also needs a code."""
+    values = counters.get_many([_nir_key(identifier), _attack_key(identifier)])
+    return values[_attack_key(identifier)] > 0 or values[_nir_key(identifier)] >= settings.LOGIN_LIMIT_PER_IDENTIFIER
 
 
 def step_up_until() -> datetime:
@@ -152,6 +161,7 @@ def login_failures_clear(identifier: str) -> None:
     from axes.utils import reset
 
     counters.clear(_nir_key(identifier))
+    counters.clear(_attack_key(identifier))
     reset(username=identifier)
 
 

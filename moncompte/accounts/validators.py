@@ -7,7 +7,14 @@ and a machine code, and `get_help_text()` returns a French sentence for the form
 The rules follow the CNIL recommendation on passwords (deliberation 2022-100): the strength of a password is its
 entropy, length * log2(size of the alphabet), where the alphabet is the union of the character classes the password
 uses. The static/accounts/password-rules.js module applies the same rules in the browser, fed with
-`password_rules_for_client()`, so that the person sees the same verdict before submitting the form.
+`password_rules_for_client()`, so that the person sees the same verdict before submitting the form. The rules that
+look the password up in a list (common and breached passwords, words tied to the service, the person's own data) run
+on the server only.
+
+OWASP ASVS 5.0: the common and breached passwords (6.2.4, 6.2.12, offline: see moncompte.accounts.breached) and the
+words tied to the service (6.1.2, 6.2.11: data/context-words.txt) are refused. The composition rule and the maximum
+length of 24 characters are the agency's rule, and settings: docs/decisions/009 explains the deviation from 6.2.5 and
+6.2.9.
 """
 
 from __future__ import annotations
@@ -27,10 +34,14 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from moncompte.accounts import breached
+
 __all__ = [
     "CLASS_SIZES",
+    "BreachedPasswordValidator",
     "CharacterClassesValidator",
     "CnilEntropyValidator",
+    "ContextWordsValidator",
     "FrenchCommonPasswordValidator",
     "LengthValidator",
     "PersonalDataValidator",
@@ -49,6 +60,7 @@ CLASS_SIZES: dict[str, int] = {"lower": 26, "upper": 26, "digit": 10, "special":
 SPECIAL_CHARACTER_EXAMPLES = "! ? - _ #"
 
 DEFAULT_FRENCH_PASSWORD_LIST_PATH = Path(__file__).resolve().parent / "data" / "common-passwords-fr.txt"
+DEFAULT_CONTEXT_WORDS_PATH = Path(__file__).resolve().parent / "data" / "context-words.txt"
 
 
 # --- CNIL entropy -------------------------------------------------------------------------------------------------
@@ -473,6 +485,149 @@ class FrenchCommonPasswordValidator(CommonPasswordValidator):
 
     def get_help_text(self) -> str:
         return _("Votre mot de passe ne doit pas être un mot de passe courant.")
+
+
+# --- Breached passwords ---------------------------------------------------------------------------------------------
+
+# Common substitutions of letters ("leetspeak"), read back to the letter. "1" and "!" may stand for i or for l: the
+# breached rule tries both readings; the context-word rule folds i, l, 1, ! and | to one letter on both sides.
+_LEET = {"4": "a", "@": "a", "0": "o", "3": "e", "€": "e", "5": "s", "$": "s", "7": "t"}
+_LEET_AS_I = str.maketrans({**_LEET, "1": "i", "!": "i"})
+_LEET_AS_L = str.maketrans({**_LEET, "1": "l", "!": "l"})
+
+
+class BreachedPasswordValidator:
+    """Refuse a password found in public breaches, checked offline against the set of moncompte.accounts.breached.
+
+    The password is looked up casefolded, with and without its accents. With `check_variants` (default), so are its
+    core word (digits and symbols stripped from both ends, as for the French list: "Chocolat2024!") and the readings
+    of both with the common substitutions of letters undone ("P@ssw0rd!" reads "password"), each when it keeps at
+    least `min_core_length` characters (default 4). OPTIONS `extra_lists`: lists of the deployer's own (setting
+    PASSWORD_BREACHED_EXTRA_LISTS); `folder`: where the compact set is kept (default VAR_DIR/breached-passwords/).
+    The set is read on the first check, not when the validator is built.
+    """
+
+    def __init__(
+        self,
+        extra_lists: list[str | Path] | tuple[str | Path, ...] = (),
+        folder: str | Path | None = None,
+        check_variants: bool = True,
+        min_core_length: int = 4,
+    ) -> None:
+        if min_core_length < 1:
+            raise ImproperlyConfigured("BreachedPasswordValidator: min_core_length must be at least 1.")
+        self.extra_lists = tuple(Path(path) for path in extra_lists)
+        self.folder = Path(folder) if folder is not None else None
+        self.check_variants = check_variants
+        self.min_core_length = min_core_length
+        self._breached_set: breached.BreachedSet | None = None
+
+    def breached_set(self) -> breached.BreachedSet:
+        """The set, read (or built) on the first call; Django keeps one validator a process."""
+        if self._breached_set is None:
+            self._breached_set = breached.load(self.folder, self.extra_lists)
+        return self._breached_set
+
+    def variants(self, password: str) -> set[str]:
+        """The forms looked up besides the password itself: its core word and their readings without leetspeak."""
+        unaccented = _normalise_common(password)
+        found = set()
+        for form in (unaccented, _DECORATION.sub("", unaccented)):
+            for reading in (form, form.translate(_LEET_AS_I), form.translate(_LEET_AS_L)):
+                found |= {reading, _DECORATION.sub("", reading)}
+        return {form for form in found if len(form) >= self.min_core_length}
+
+    def validate(self, password: str, user: Any = None) -> None:
+        breached_set = self.breached_set()
+        exact = {breached.normalise(password), _normalise_common(password)}
+        if any(form in breached_set for form in exact):
+            raise ValidationError(
+                _(
+                    "Ce mot de passe figure parmi les plus répandus dans les fuites de données : choisissez-en un"
+                    " autre."
+                ),
+                code="password_breached",
+            )
+        if self.check_variants and any(form in breached_set for form in self.variants(password) - exact):
+            raise ValidationError(
+                _(
+                    "Ce mot de passe est construit sur l'un des mots de passe les plus répandus dans les fuites de"
+                    " données : choisissez-en un autre."
+                ),
+                code="password_breached",
+            )
+
+    def get_help_text(self) -> str:
+        return _("Votre mot de passe ne doit pas figurer parmi les mots de passe révélés par des fuites de données.")
+
+
+# --- Words tied to the service --------------------------------------------------------------------------------------
+
+_CONTEXT_FOLD = str.maketrans({**_LEET, "1": "i", "!": "i", "|": "i", "l": "i"})
+_MIN_CONTEXT_WORD_LENGTH = 3
+
+
+def _fold_context(text: str) -> str:
+    """Casefold, remove accents, undo leetspeak (i, l, 1, ! and | become one letter), keep only letters and digits."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
+    return "".join(character for character in without_accents.translate(_CONTEXT_FOLD) if character.isalnum())
+
+
+class ContextWordsValidator:
+    """Refuse a password that contains a word tied to the service ("caf", "moncompte", "allocation"…), anywhere.
+
+    OPTIONS: `words_path`, the documented list (default data/context-words.txt: one word per line, "#" starts a
+    comment), and `extra_words`, words added in settings. Both sides are folded by `_fold_context`, so case, accents,
+    spaces, symbols and common substitutions do not hide a word ("C@f-2024", "Mon Compte", "4ll0c4t10n"). The message
+    names the longest word found, as the list writes it.
+    """
+
+    def __init__(
+        self,
+        words_path: str | Path = DEFAULT_CONTEXT_WORDS_PATH,
+        extra_words: list[str] | tuple[str, ...] = (),
+    ) -> None:
+        with open(words_path, encoding="utf-8") as handle:
+            entries = [line.strip() for line in handle]
+        words = [entry for entry in entries if entry and not entry.startswith("#")] + [
+            word.strip() for word in extra_words if word.strip()
+        ]
+        self.words: dict[str, str] = {}  # folded form -> the word as written
+        for word in words:
+            folded = _fold_context(word)
+            if len(folded) < _MIN_CONTEXT_WORD_LENGTH:
+                raise ImproperlyConfigured(
+                    f"ContextWordsValidator: {word!r} is shorter than {_MIN_CONTEXT_WORD_LENGTH} letters once folded."
+                )
+            self.words.setdefault(folded, word)
+
+    def found_word(self, password: str) -> str | None:
+        """The longest listed word the password contains, as the list writes it, or None."""
+        folded_password = _fold_context(password)
+        found = [folded for folded in self.words if folded in folded_password]
+        return self.words[max(found, key=len)] if found else None
+
+    def validate(self, password: str, user: Any = None) -> None:
+        word = self.found_word(password)
+        if word is not None:
+            raise ValidationError(
+                _(
+                    "Votre mot de passe contient « %(word)s », un mot lié au service : choisissez un mot de passe"
+                    " sans ce mot."
+                )
+                % {"word": word},
+                code="password_contains_context_word",
+                params={"word": word},
+            )
+
+    def get_help_text(self) -> str:
+        examples = list(self.words.values())[:2]
+        if len(examples) < 2:
+            return _("Votre mot de passe ne doit pas contenir de mot lié au service.")
+        return _(
+            "Votre mot de passe ne doit pas contenir de mot lié au service, comme « %(first)s » ou « %(second)s »."
+        ) % {"first": examples[0], "second": examples[1]}
 
 
 # --- Rules for the browser ------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ change state (and journal it), selectors read."""
 
 from __future__ import annotations
 
+import contextlib
+import hmac
 import time
 
 from django.conf import settings
@@ -11,6 +13,7 @@ from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.signing import BadSignature
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -37,7 +40,6 @@ from moncompte.accounts.forms import (
 from moncompte.accounts.models import Account
 from moncompte.accounts.onboarding import onboarding_context
 from moncompte.accounts.throttling import (
-    SCOPE_STEP_UP_UNREACHABLE,
     Throttled,
     check_login_allowed,
     count_login_failure,
@@ -46,7 +48,6 @@ from moncompte.accounts.throttling import (
     login_client_ip,
     login_failures_clear,
     step_up_required,
-    step_up_until,
 )
 from moncompte.households import policy
 from moncompte.identity.models import Person
@@ -195,6 +196,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
             services.login_failed(person_id=result.person_id)
         if getattr(request, "axes_locked_out", False):
             return lockout_response(request, None, {"identifier": nir})
+        if account is None and result is not None and device is None and step_up_required(nir):
+            # Under attack, a wrong password leads to the same code page as the right one: no guess is confirmed.
+            return _step_up(
+                request,
+                None,
+                via="",
+                remember=form.cleaned_data["remember"],
+                next_url=request.POST.get("next") or request.GET.get("next") or "",
+            )
         if account is None:
             form.add_error(None, LOGIN_FAILED)
         else:
@@ -202,7 +212,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             next_url = request.POST.get("next") or request.GET.get("next") or ""
             remember = form.cleaned_data["remember"]
             if device is None and step_up_required(nir):
-                return _step_up_start(request, account, via=via, remember=remember, next_url=next_url)
+                return _step_up(request, account, via=via, remember=remember, next_url=next_url)
             return _signed_in(request, account, via=via, remember=remember, next_url=next_url)
     status = 400 if form.is_bound else 200
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
@@ -213,75 +223,105 @@ def login_view(request: HttpRequest) -> HttpResponse:
 STEP_UP_SESSION_KEY = "login_step_up"
 #: How long the right password typed before the code step counts (then the login starts again).
 STEP_UP_MAX_AGE = 15 * 60
+#: The code page answers in the same time whether a code left (right password) or not.
+STEP_UP_MIN_DURATION = 0.35
+STEP_UP_KEYS = {"account_id", "auth_hash", "via", "remember", "next", "started", "proven_at", "attempts"}
 
 
-def _step_up_start(request: HttpRequest, account: Account, *, via: str, remember: bool, next_url: str):
-    """The password was right, but many wrong ones were tried for this NIR lately and this browser is not a trusted
-    device: a code to the person's contact completes the login. Only someone who knows the password gets here."""
-    previous = request.session.get(STEP_UP_SESSION_KEY)
-    if previous and previous["account_id"] == account.pk and time.time() - previous["started"] < settings.OTP_LIFETIME:
-        # The same person again, with a code of this session still valid: back to it rather than a second send.
-        previous.update(remember=remember, next=next_url)
-        request.session[STEP_UP_SESSION_KEY] = previous
-        return redirect("accounts:login_code")
-    medium, destination = services.login_code_destination(account)
-    if not destination:
-        return locked_page(request, Throttled(until=step_up_until(), scope=SCOPE_STEP_UP_UNREACHABLE))
-    try:
-        services.login_code_send(account=account, medium=medium, destination=destination)
-    except CodeError as error:
-        return render(request, "accounts/locked.html", {"message": error.message}, status=429)
-    request.session[STEP_UP_SESSION_KEY] = {
-        "account_id": account.pk,
-        "via": via,
-        "remember": remember,
-        "next": next_url,
-        "medium": medium,
-        "destination": mask_destination(destination),
-        "started": time.time(),
-        "proven_at": time.time(),
-    }
+def _step_up(request: HttpRequest, account: Account | None, *, via: str, remember: bool, next_url: str):
+    """Many wrong passwords were tried for this NIR lately, and this browser is not a trusted device: whatever the
+    password, the code page follows, so that the answer never confirms a right guess. With the right password a code
+    goes to the person's contact and completes the login; with a wrong one (or an unknown NIR) nothing is sent and no
+    code can be right. Only someone who knows the password ever triggers a send."""
+    with minimum_duration(STEP_UP_MIN_DURATION):
+        now = time.time()
+        previous = request.session.get(STEP_UP_SESSION_KEY)
+        if (
+            account is not None
+            and previous
+            and previous["account_id"] == account.pk
+            and now - previous["started"] < settings.OTP_LIFETIME
+        ):
+            # The same person again, with a code of this session still valid: back to it rather than a second send.
+            previous.update(remember=remember, next=next_url)
+            request.session[STEP_UP_SESSION_KEY] = previous
+            return redirect("accounts:login_code")
+        state = {
+            "account_id": account.pk if account is not None else None,
+            # The password proves who is there only while it is the account's password (W5 of the review).
+            "auth_hash": account.get_session_auth_hash() if account is not None else "",
+            "via": via,
+            "remember": remember,
+            "next": next_url,
+            "started": now,
+            "proven_at": now,
+            "attempts": 0,
+        }
+        if account is not None:
+            _login_code_send(account)
+        request.session[STEP_UP_SESSION_KEY] = state
     return redirect("accounts:login_code")
+
+
+def _login_code_send(account: Account) -> None:
+    """Send the login code if the account has a contact and its quota allows; say nothing either way (the page
+    reads the same for a wrong password)."""
+    medium, destination = services.login_code_destination(account)
+    if destination:
+        with contextlib.suppress(CodeError):
+            services.login_code_send(account=account, medium=medium, destination=destination)
+
+
+def _step_up_account(state: dict) -> Account | None:
+    """The account whose password was typed, while that password is still its password and it is still active."""
+    if not state.get("account_id"):
+        return None
+    account = Account.objects.select_related("person").filter(pk=state["account_id"], is_active=True).first()
+    if account is None or not hmac.compare_digest(state.get("auth_hash", ""), account.get_session_auth_hash()):
+        return None
+    return account
 
 
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def login_code_view(request: HttpRequest) -> HttpResponse:
     state = request.session.get(STEP_UP_SESSION_KEY)
-    account = Account.objects.filter(pk=state["account_id"], is_active=True).first() if state else None
-    if account is None or request.user.is_authenticated or time.time() - state["proven_at"] > STEP_UP_MAX_AGE:
-        # The password proves who is there for a while only: past it, the login starts again.
+    if (
+        not isinstance(state, dict)
+        or not state.keys() >= STEP_UP_KEYS
+        or request.user.is_authenticated
+        or time.time() - state["proven_at"] > STEP_UP_MAX_AGE
+    ):
+        # The password typed counts for a while only: past it, the login starts again.
         request.session.pop(STEP_UP_SESSION_KEY, None)
         return redirect("accounts:login")
+    account = _step_up_account(state)
     resend = request.method == "POST" and "resend" in request.POST
     form = CodeForm(request.POST if request.method == "POST" and not resend else None)
     if resend:
-        medium, destination = services.login_code_destination(account)
-        try:
-            services.login_code_send(account=account, medium=medium, destination=destination)
-        except CodeError as error:
-            messages.error(request, error.message)
-        else:
-            state.update(started=time.time())
-            request.session[STEP_UP_SESSION_KEY] = state
-            messages.success(
-                request, _("Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
-            )
+        wait = settings.OTP_RESEND_DELAY - (time.time() - state["started"])
+        if wait > 0:
+            messages.warning(request, resend_wait_message(wait))
+            return redirect("accounts:login_code")
+        with minimum_duration(STEP_UP_MIN_DURATION):
+            if account is not None:
+                _login_code_send(account)
+        state.update(started=time.time(), attempts=0)
+        request.session[STEP_UP_SESSION_KEY] = state
+        messages.info(request, _("Si le mot de passe saisi est le bon, un nouveau code vient de partir."))
         return redirect("accounts:login_code")
     if form.is_bound and form.is_valid():
+        pending = account is not None and code_active(person=account.person, purpose=Purpose.LOGIN) is not None
         try:
+            code_attempt_counted(state, matches=pending)
             services.login_code_check(account=account, code=form.cleaned_data["code"])
         except CodeInvalid as error:
+            request.session[STEP_UP_SESSION_KEY] = state
             form.add_error("code", error.message)
         else:
             del request.session[STEP_UP_SESSION_KEY]
             return _signed_in(request, account, via=state["via"], remember=state["remember"], next_url=state["next"])
-    context = {
-        "form": form,
-        "medium": state["medium"],
-        "destination": state["destination"],
-        "minutes": settings.OTP_LIFETIME // 60,
-    }
+    context = {"form": form, "minutes": settings.OTP_LIFETIME // 60}
     return render(request, "accounts/login_code.html", context, status=form_status(form))
 
 
@@ -471,9 +511,10 @@ def _reset_lane(request: HttpRequest, person: Person | None) -> tuple[str, bool]
 
 def _reset_send(request: HttpRequest, person: Person | None, state: dict) -> None:
     lane, trusted = _reset_lane(request, person)
+    started = time.time()  # when the code's lifetime starts, before the response floor: the same for everyone
     with minimum_duration(RESET_MIN_DURATION):
         sent = services.password_reset_request(person=person, medium=state["medium"], lane=lane)
-    state.update(started=time.time(), attempts=0, trusted=trusted, sent=sent)
+    state.update(started=started, attempts=0, trusted=trusted, sent=sent)
     request.session[RESET_SESSION_KEY] = state
 
 
@@ -495,12 +536,10 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
     if not state:
         return redirect("accounts:password_reset")
     person = Person.objects.filter(pk=state["person_id"]).first() if state["person_id"] else None
-    account = Account.objects.filter(person=person).first() if person else None
-    if person is not None and account is None:
-        # Not migrated yet: the new password is checked against this person's data, as the service will do.
-        account = Account(person=person, login_id=person.nir or person.provisional_id or "")
     resend = request.method == "POST" and "resend" in request.POST
-    form = ResetCompleteForm(request.POST if request.method == "POST" and not resend else None, account=account)
+    # The form applies the rules that say nothing about anyone; the person's own data (name, birth date, NIR) is
+    # checked by the service once the code is proven, so the page never tells a known NIR from an unknown one.
+    form = ResetCompleteForm(request.POST if request.method == "POST" and not resend else None, account=None)
     if resend:
         # Timed on this session, not on the codes of the person: the answer is the same whether the NIR is known.
         wait = settings.OTP_RESEND_DELAY - (time.time() - state["started"])
@@ -530,6 +569,12 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
             except CodeInvalid as error:
                 request.session[RESET_SESSION_KEY] = state
                 form.add_error("code", error.message)
+            except ValidationError as error:
+                # The right code, a password built from the person's own data: the code stays unused and the try
+                # is not counted, in the session either.
+                state["attempts"] -= 1
+                request.session[RESET_SESSION_KEY] = state
+                form.add_error("password1", error)
         if not form.errors:
             del request.session[RESET_SESSION_KEY]
             # The person proved a code sent to their contact: the failures counted against their NIR start again.

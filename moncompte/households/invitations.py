@@ -12,6 +12,7 @@ caller's transaction; links are absolute URLs built by the caller, from SITE_URL
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import math
@@ -28,11 +29,12 @@ from django.utils.translation import gettext as _
 
 from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
+from moncompte.identity.phones import PhoneError, parse_mobile
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
-from moncompte.messaging.models import Medium
+from moncompte.messaging.models import Medium, OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
-from moncompte.verification.services import _minutes
+from moncompte.verification.services import _minutes, mask_destination
 
 #: Builds the absolute URL of an invitation from its token (the view passes it: it knows the route).
 LinkBuilder = Callable[[str], str]
@@ -42,6 +44,10 @@ TOKEN_BYTES = 32
 #: page counts wrong codes (signup_views), then asks for the birth date as a link does.
 INVITATION_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 INVITATION_CODE_LENGTH = 10
+#: Warnings to a person's contacts on file (an invitation or an account went to a contact someone else typed), per
+#: person, message and medium in any hour: a holder who sends invitation after invitation does not flood them.
+ON_FILE_NOTICES_PER_HOUR = 3
+Source = Invitation.DestinationSource
 
 
 class InvitationState(StrEnum):
@@ -85,6 +91,57 @@ def _masked(destination: str) -> str:
         local, _at, domain = destination.partition("@")
         return f"{local[:1]}•••@{domain}"
     return f"{destination[:4]}•• •• •• {destination[-2:]}"
+
+
+# --- Contacts on file ------------------------------------------------------------------------------------------
+
+
+def contacts_on_file(person: Person) -> dict[str, str]:
+    """The contacts the agency holds for the person (from the legacy import), by medium, in the form a destination
+    takes (an e-mail in lower case, a mobile in E.164). Only for sending: none of them is validated by anyone."""
+    contacts = {}
+    email = (person.email_on_file or "").strip().lower()
+    if email:
+        contacts[Medium.EMAIL] = email
+    if person.mobile_on_file:
+        with contextlib.suppress(PhoneError):  # a landline or garbage in the import: nothing to send to
+            contacts[Medium.SMS] = parse_mobile(person.mobile_on_file)
+    return contacts
+
+
+def destination_source(*, person: Person, medium: str, destination: str, origin: str) -> str:
+    """Who vouches for an invitation's destination: the member themselves (an approved request: they proved it with a
+    code), the agency (a contact it holds for the invitee), or nobody but the holder who typed it."""
+    if origin == Invitation.Origin.APPROVAL:
+        return Source.PROVEN
+    typed = destination.strip().lower() if medium == Medium.EMAIL else destination
+    if typed and contacts_on_file(person).get(medium) == typed:
+        return Source.ON_FILE
+    return Source.TYPED
+
+
+def contacts_on_file_tell(*, person: Person, template: str, context: dict, besides: str = "") -> list[str]:
+    """Tell the person on each contact the agency holds for them, except `besides` (the typed destination). At most
+    ON_FILE_NOTICES_PER_HOUR of one template per medium in any hour. Returns the media a message left on."""
+    since = timezone.now() - timedelta(hours=1)
+    told = []
+    for medium, destination in contacts_on_file(person).items():
+        if destination == besides:
+            continue
+        sent = OutboxMessage.objects.filter(
+            person_id=person.pk, template=template, medium=medium, created_at__gt=since
+        ).count()
+        if sent >= ON_FILE_NOTICES_PER_HOUR:
+            continue
+        message_queue(
+            medium=medium,
+            to=destination,
+            template=template,
+            context={**context, "person": person, "here": medium},
+            person_id=person.pk,
+        )
+        told.append(medium)
+    return told
 
 
 # --- Selectors (the caller has checked the policy for `case`) ---------------------------------------------------
@@ -218,7 +275,12 @@ def invitation_send(
     their own account. Any earlier invitation of the member that still works is revoked: only the newest opens it.
 
     A holder's invitation raises InvitationThrottled past the hourly limits, before anything changes. An approved
-    request's is not limited here: the member proved that contact with a code, which has its own hourly limits."""
+    request's is not limited here: the member proved that contact with a code, which has its own hourly limits.
+
+    Issue 8, item 2: the holder who types the destination also knows the invitee's birth date, so a typed destination
+    proves nothing. The invitation records who vouches for it (`destination_source`): sent to a contact the agency
+    holds for the invitee, it may become their validated contact once used; sent to a typed one, the invitee's
+    contacts on file are told now, and the acceptance asks a code and validates nothing (accounts.signup)."""
     now = timezone.now()
     if origin == Invitation.Origin.HOLDER:
         if created_by is not None:
@@ -229,6 +291,7 @@ def invitation_send(
     revoked = _revoke_active(person, now)
     by_sms = medium == Medium.SMS
     token = invitation_code_new() if by_sms else secrets.token_urlsafe(TOKEN_BYTES)
+    source = destination_source(person=person, medium=medium, destination=destination, origin=origin)
     invitation = Invitation.objects.create(
         case=case,
         person=person,
@@ -236,6 +299,7 @@ def invitation_send(
         created_by=created_by,
         medium=medium,
         destination=destination,
+        destination_source=source,
         token_hash=token_hash(token),
         expires_at=now + timedelta(hours=settings.INVITATION_LIFETIME_HOURS),
     )
@@ -268,9 +332,35 @@ def invitation_send(
             "origin": origin,
             "medium": medium,
             "destination": _masked(destination),
+            "destination_source": source,
             "by": created_by.pk if created_by else None,
         },
     )
+    if source == Source.TYPED:
+        told = contacts_on_file_tell(
+            person=person,
+            template="households/notices/warning_invitation_elsewhere",
+            context={
+                "holder": created_by,
+                "medium": medium,
+                "destination": mask_destination(destination),
+                "when": timezone.localtime(now),
+                "expires_at": timezone.localtime(invitation.expires_at),
+            },
+            besides=destination,
+        )
+        if told:
+            journal.record(
+                "invitation.on_file_told",
+                person_id=person.pk,
+                case_number=case.case_number,
+                after={
+                    "invitation": invitation.pk,
+                    "stage": "sent",
+                    "media": told,
+                    "destination": _masked(destination),
+                },
+            )
     return invitation
 
 
@@ -319,7 +409,14 @@ def invitation_use(*, invitation: Invitation) -> Invitation:
         "invitation.accepted",
         person_id=locked.person_id,
         case_number=invitation.case.case_number,
-        after={"invitation": locked.pk, "medium": locked.medium, "destination": _masked(locked.destination)},
+        after={
+            "invitation": locked.pk,
+            "medium": locked.medium,
+            "destination": _masked(locked.destination),
+            "destination_source": locked.destination_source,
+            # A destination the holder typed is never validated by the invitation (accounts.signup).
+            "contact_validated": locked.destination_source != Source.TYPED,
+        },
     )
     member_signup_closed(person=locked.person)
     return locked

@@ -92,6 +92,14 @@ class Invitation(models.Model):
         HOLDER = "holder", _("Invitation de l'allocataire")
         APPROVAL = "approval", _("Demande approuvée par l'allocataire")
 
+    class DestinationSource(models.TextChoices):
+        """Who vouches for the destination (issue 8, item 2): only a contact the agency holds for the invitee, or one
+        the invitee proved with a code, may become their validated contact when the invitation is used."""
+
+        ON_FILE = "on_file", _("Coordonnée connue de la Caf pour la personne invitée")
+        TYPED = "typed", _("Coordonnée indiquée par l'allocataire")
+        PROVEN = "proven", _("Coordonnée prouvée par la personne invitée avec un code")
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="invitations")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="invitations")
     origin = models.CharField("origine", max_length=8, choices=Origin.choices, default=Origin.HOLDER)
@@ -100,6 +108,11 @@ class Invitation(models.Model):
     )
     medium = models.CharField("canal", max_length=5)
     destination = models.CharField("destinataire", max_length=254)
+    #: A typed destination is never validated by the invitation: the invitee proves it with a code while accepting,
+    #: their contacts on file are told, and they validate a contact of their own afterwards.
+    destination_source = models.CharField(
+        "origine du destinataire", max_length=8, choices=DestinationSource.choices, default=DestinationSource.TYPED
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField("envoyée le", auto_now_add=True)
     expires_at = models.DateTimeField("expire le")

@@ -30,6 +30,11 @@ def incr(key: str, *, timeout: int) -> int:
         return 1
 
 
+def hold(key: str, *, timeout: int) -> None:
+    """Set a flag (value 1) for `timeout` seconds from now."""
+    cache.set(key, 1, timeout=timeout)
+
+
 def get(key: str) -> int:
     return cache.get(key, 0)
 

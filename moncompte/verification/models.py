@@ -12,6 +12,8 @@ class Purpose(models.TextChoices):
     SIGNUP_CONTACT = "signup_contact", "Création de compte : coordonnée saisie par le membre"
     #: Login from an untrusted client while the NIR is under attack: after the right password, a code completes it.
     LOGIN = "login", "Connexion depuis un nouvel appareil"
+    #: Invitation sent to a contact the holder typed: the invitee proves they receive it (it proves nothing more).
+    INVITATION = "invitation", "Invitation : coordonnée indiquée par l'allocataire"
 
 
 class Lane(models.TextChoices):

@@ -15,6 +15,7 @@ import math
 import re
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -125,6 +126,8 @@ def code_issue(
     the resend delay the session's previous code is voided even when no new one may leave, so that the session's
     tries start again from zero either way. The caller checks that the destination is one the person may receive
     codes at, and names the lane (who could have asked)."""
+    if not destination or not medium:
+        raise ValueError("code_issue() needs a medium and a destination")
     if "@" in destination:
         destination = destination.strip().lower()  # one address, however it is typed, for the hourly limit
     binding = binding_current()
@@ -205,9 +208,15 @@ def code_attempt_counted(state: dict, *, matches: bool = False) -> None:
         raise _refusal(attempts=state["attempts"], expired=expired)
 
 
-def code_verify(*, person: Person, purpose: str, code: str) -> OneTimeCode:
+def code_verify(
+    *, person: Person, purpose: str, code: str, before_use: Callable[[], None] | None = None
+) -> OneTimeCode:
     """Check this session's code; on success it is used up. Each wrong try is counted, even though the caller sees
-    an error."""
+    an error.
+
+    `before_use` runs once the code is known to be right and before it is used up: whatever it raises (a password
+    refused for the person's own data, say) leaves the code unused, so a check that could reveal something about the
+    person is only ever made for whoever holds the right code."""
     error: CodeError | None = None
     with transaction.atomic():
         otp = (
@@ -225,6 +234,8 @@ def code_verify(*, person: Person, purpose: str, code: str) -> OneTimeCode:
             otp.attempts += 1
             candidate = "".join(ch for ch in str(code) if not ch.isspace())[:12]
             if hmac.compare_digest(otp.code_hmac, _hmac(_seed(person, purpose, otp.destination), candidate)):
+                if before_use is not None:
+                    before_use()
                 otp.used_at = now
                 otp.save(update_fields=["attempts", "used_at"])
                 journal.record("code.verified", person_id=person.pk, after={"purpose": purpose})

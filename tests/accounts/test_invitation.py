@@ -1,5 +1,9 @@
 """Invitations by the holder (issue 3, item 2): a member aged 15+ gets a single-use link that expires, confirms their
-birth date, chooses their password; the contact the link went to becomes validated and the holder is told."""
+birth date, chooses their password; the holder is told.
+
+Issue 8, item 2 (ASVS 6.3.4, 6.4.1): the holder knows the birth date, so the destination is what proves the invitee.
+Sent to a contact the agency holds for them, it becomes their validated contact; typed by the holder, it needs a code
+sent there and typed in the invitee's session, it is never validated, and the invitee's contacts on file are told."""
 
 import datetime
 import hashlib
@@ -12,20 +16,26 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from moncompte.accounts import signup_views
+from moncompte.accounts import services, signup, signup_views
 from moncompte.accounts.models import Account
+from moncompte.households import invitations
 from moncompte.households.models import Delegation, DelegationOrigin, Invitation, Membership, Role
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
+from moncompte.verification.models import OneTimeCode, Purpose
 from tests.accounts.test_signup import HOLDER_PASSWORD, NEW_PASSWORD, make_home, shown_errors, sign_in
-from tests.conftest import page_text
+from tests.conftest import last_code, page_text
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 
 LOGIN = "/connexion/"
 ONBOARDING = "/premiere-connexion/bienvenue/"
 CONFIRM = "/invitation/confirmer/"
+MIGRATION_CONTACT = "/premiere-connexion/coordonnees/"
 LINK = re.compile(r"http://localhost(/invitation/[\w-]+/)")
+TYPED = "lea@exemple.fr"
+WARNING = "households/notices/warning_invitation_elsewhere"
+OPENED = "accounts/notices/account_opened_other_contact"
 
 
 @pytest.fixture
@@ -86,6 +96,13 @@ def accept(visitor, person, password=NEW_PASSWORD, birth_date=None):
     )
 
 
+def accept_with_code(visitor, person, destination=TYPED, password=NEW_PASSWORD):
+    """An invitation to a contact the holder typed: the birth date and the password, then the code sent there."""
+    first = accept(visitor, person, password)
+    assert first.status_code == 302 and first["Location"] == CONFIRM, shown_errors(first)
+    return visitor.post(CONFIRM, {"code": last_code(destination)})
+
+
 # --- Sending --------------------------------------------------------------------------------------------------------
 
 
@@ -126,7 +143,7 @@ def test_an_invitation_by_sms_accepts_overseas_mobiles_and_refuses_landlines(hol
     assert "Ce numéro de mobile n'est pas valide." in shown_errors(nonsense)[0]
     assert overseas.status_code == 302
     assert Invitation.objects.get().destination == "+262692123456"
-    assert OutboxMessage.objects.get().medium == "sms"
+    assert OutboxMessage.objects.get(template="households/notices/invitation_holder").medium == "sms"
 
 
 @pytest.mark.django_db
@@ -255,7 +272,8 @@ def test_inviting_needs_a_signed_in_holder_who_typed_their_password_recently(cli
 
 @pytest.mark.django_db
 def test_the_invitee_confirms_the_birth_date_sets_a_password_and_lands_on_the_onboarding(holder, home, new_client):
-    invite(holder, home)
+    # Issue 8, item 2: sent to the e-mail the agency holds for the child, the invitation validates it.
+    invite(holder, home, medium="on_file_email", email="")
     invitee = new_client()
 
     page = open_link(invitee, last_link())
@@ -272,7 +290,7 @@ def test_the_invitee_confirms_the_birth_date_sets_a_password_and_lands_on_the_on
     assert response["Location"] == ONBOARDING
     account = Account.objects.get(person=home.child)
     assert account.check_password(NEW_PASSWORD)
-    assert account.email == "lea@exemple.fr" and account.email_verified_at is not None
+    assert account.email == home.child.email_on_file and account.email_verified_at is not None
     assert invitee.get(ONBOARDING).status_code == 200
     invitation = Invitation.objects.get()
     assert invitation.used_at is not None
@@ -284,8 +302,8 @@ def test_the_invitee_confirms_the_birth_date_sets_a_password_and_lands_on_the_on
 
 
 @pytest.mark.django_db
-def test_an_invitation_by_sms_validates_the_mobile(holder, home, new_client):
-    invite(holder, home, medium="sms", mobile="06 12 34 56 78")
+def test_an_invitation_by_sms_to_the_mobile_on_file_validates_it(holder, home, new_client):
+    invite(holder, home, medium="on_file_sms", email="")
     invitee = new_client()
     # The SMS carries a code, not a link (issue 7, item 17): the invitee types it on the site.
     body = OutboxMessage.objects.get(template="households/notices/invitation_holder").body
@@ -295,7 +313,7 @@ def test_an_invitation_by_sms_validates_the_mobile(holder, home, new_client):
     accept(invitee, home.child)
 
     account = Account.objects.get(person=home.child)
-    assert account.mobile == "+33612345678" and account.mobile_verified_at is not None
+    assert account.mobile == home.child.mobile_on_file and account.mobile_verified_at is not None
 
 
 @pytest.mark.django_db
@@ -304,7 +322,7 @@ def test_the_link_works_once(holder, home, new_client):
     link = last_link()
     first = new_client()
     open_link(first, link)
-    accept(first, home.child)
+    accept_with_code(first, home.child)
 
     again = open_link(new_client(), link)
 
@@ -431,7 +449,7 @@ def test_the_new_account_signs_in_with_the_nir_and_its_password(holder, home, ne
     invite(holder, home)
     invitee = new_client()
     open_link(invitee, last_link())
-    accept(invitee, home.child)
+    accept_with_code(invitee, home.child)  # the password chosen before the code, kept as its hash meanwhile
 
     again = new_client()
     response = again.post(LOGIN, {"identifier": home.child.nir, "password": NEW_PASSWORD})
@@ -439,3 +457,273 @@ def test_the_new_account_signs_in_with_the_nir_and_its_password(holder, home, ne
     assert response.status_code == 302
     assert HOLDER_PASSWORD != NEW_PASSWORD
     assert signup_views.INVITATION_SESSION_KEY not in invitee.session
+
+
+# --- Issue 8, item 2: the holder controls neither proof of an invitation ------------------------------------------
+
+
+def typed_invitation_accepted(holder, home, new_client, destination=TYPED):
+    """The holder types an address; the invitee (or whoever reads it) goes through the link, the birth date, the
+    password and the code sent there. Returns the invitee's client and the last response."""
+    invite(holder, home, email=destination)
+    invitee = new_client()
+    open_link(invitee, last_link(destination))
+    return invitee, accept_with_code(invitee, home.child, destination)
+
+
+@pytest.mark.django_db
+def test_the_invite_page_offers_the_contacts_on_file_masked_first(holder, home):
+    page = holder.get(invite_url(home))
+    body, text = page.content.decode(), page_text(page)
+    local, _at, domain = home.child.email_on_file.partition("@")
+
+    assert f"Par e-mail, à son adresse connue de la Caf : {local[0]}•••@{domain}" in text
+    assert f"Par SMS, à son mobile connu de la Caf : 06 •• •• •• {home.child.mobile_on_file[-2:]}" in text
+    assert "Par e-mail, à une autre adresse que j'indique" in text
+    # The holder never reads the invitee's contacts in full, not even in the page's source.
+    assert home.child.email_on_file not in body and home.child.mobile_on_file[3:] not in body
+    assert re.search(r'value="on_file_email"\s+checked', body)  # the safe choice comes first, preselected
+
+
+@pytest.mark.django_db
+def test_an_invitation_to_the_email_on_file_asks_no_code_tells_no_one_else_and_validates_it(holder, home, new_client):
+    response = invite(holder, home, medium="on_file_email", email="garbage typed then abandoned")
+    assert response.status_code == 302
+    invitation = Invitation.objects.get()
+    assert (invitation.destination, invitation.destination_source) == (home.child.email_on_file, "on_file")
+    shown = [str(m) for m in holder.get("/mon-foyer/").context["messages"]]
+    assert home.child.email_on_file not in " ".join(shown)  # the success message masks it too
+    assert not OutboxMessage.objects.filter(template=WARNING).exists()
+    invitee = new_client()
+    open_link(invitee, last_link(home.child.email_on_file))
+
+    accepted = accept(invitee, home.child)
+
+    assert accepted.status_code == 302 and accepted["Location"] == ONBOARDING
+    account = Account.objects.get(person=home.child)
+    assert services.validated_contacts(home.child.pk) == {"email": home.child.email_on_file}
+    assert not OneTimeCode.objects.filter(purpose=Purpose.INVITATION).exists()
+    assert Entry.objects.get(kind="invitation.accepted").after["contact_validated"] is True
+    assert account.email_verified_at is not None
+
+
+@pytest.mark.django_db
+def test_the_holder_typing_the_address_on_file_counts_as_the_address_on_file(holder, home):
+    invite(holder, home, email=home.child.email_on_file.upper())
+
+    assert Invitation.objects.get().destination_source == "on_file"
+    assert not OutboxMessage.objects.filter(template=WARNING).exists()
+
+
+@pytest.mark.django_db
+def test_a_holder_typed_address_asks_a_code_there_and_never_becomes_validated(holder, home, new_client):
+    invite(holder, home)
+    assert Invitation.objects.get().destination_source == "typed"
+    invitee = new_client()
+    page = open_link(invitee, last_link(TYPED))
+    assert "nous y enverrons un code" in page_text(page) and "ne sera pas enregistrée" in page_text(page)
+
+    first = accept(invitee, home.child)
+
+    assert first.status_code == 302 and first["Location"] == CONFIRM
+    assert not Account.objects.filter(person=home.child).exists()  # not before the code
+    code_message = OutboxMessage.objects.filter(template="verification/invitation").get()
+    assert code_message.to == TYPED
+    code_page = invitee.get(CONFIRM)
+    assert "l•••@exemple.fr" in page_text(code_page) and "C'est l'allocataire qui a indiqué" in page_text(code_page)
+    # The password is kept as its hash while the code travels, never in clear.
+    proof = invitee.session[signup_views.INVITATION_PROOF_SESSION_KEY]
+    assert NEW_PASSWORD not in str(dict(invitee.session.items())) and proof["password_hash"].startswith("argon2")
+
+    done = invitee.post(CONFIRM, {"code": last_code(TYPED)})
+
+    assert done.status_code == 302 and done["Location"] == MIGRATION_CONTACT
+    account = Account.objects.get(person=home.child)
+    assert account.check_password(NEW_PASSWORD)
+    assert account.email == "" and account.email_verified_at is None and account.mobile_verified_at is None
+    assert services.validated_contacts(home.child.pk) == {}
+    assert not Entry.objects.filter(kind="contact.validated", person_id=home.child.pk).exists()
+    accepted = Entry.objects.get(kind="invitation.accepted")
+    assert accepted.after["destination_source"] == "typed" and accepted.after["contact_validated"] is False
+    assert TYPED not in str(accepted.after)
+    # Signed in, the invitee's next step is to validate a contact of their own.
+    assert invitee.get(ONBOARDING)["Location"] == MIGRATION_CONTACT
+    assert OutboxMessage.objects.filter(template="accounts/notices/member_account_created").exists()
+
+
+@pytest.mark.django_db
+def test_reset_and_login_codes_never_go_to_the_holder_typed_address(holder, home, new_client):
+    typed_invitation_accepted(holder, home, new_client)
+    account = Account.objects.get(person=home.child)
+
+    destinations = services.reset_destinations(home.child)
+    for medium in ("email", "sms"):
+        OneTimeCode.objects.update(created_at=timezone.now() - timedelta(minutes=2))  # past the resend delay
+        assert services.password_reset_request(person=home.child, medium=medium)
+
+    assert TYPED not in destinations.values()
+    assert destinations == {"email": home.child.email_on_file, "sms": home.child.mobile_on_file}
+    resets = OutboxMessage.objects.filter(template="verification/reset")
+    assert {m.to for m in resets} == {home.child.email_on_file, home.child.mobile_on_file}
+    assert services.login_code_destination(account)[1] != TYPED
+
+
+@pytest.mark.django_db
+def test_with_no_contact_on_file_a_typed_address_still_validates_nothing(holder, home, new_client):
+    type(home.child).objects.filter(pk=home.child.pk).update(email_on_file="", mobile_on_file="")
+    home.child.refresh_from_db()
+    page = holder.get(invite_url(home))
+    assert "La Caf ne connaît ni e-mail ni mobile pour cette personne" in page_text(page)
+
+    typed_invitation_accepted(holder, home, new_client)
+
+    assert services.validated_contacts(home.child.pk) == {}
+    assert services.reset_destinations(home.child) == {}  # until the person validates a contact of their own
+    assert not OutboxMessage.objects.filter(template__in=[WARNING, OPENED]).exists()
+    assert not Entry.objects.filter(kind="invitation.on_file_told").exists()
+
+
+@pytest.mark.django_db
+def test_the_invitee_s_contacts_on_file_are_told_when_the_holder_types_another(holder, home, new_client):
+    invite(holder, home)
+
+    warnings = OutboxMessage.objects.filter(template=WARNING)
+    assert {(m.medium, m.to) for m in warnings} == {
+        ("email", home.child.email_on_file),
+        ("sms", home.child.mobile_on_file),
+    }
+    email, sms = warnings.get(medium="email"), warnings.get(medium="sms")
+    assert "l•••@exemple.fr" in email.body and TYPED not in email.body
+    assert home.holder.full_name in email.body and "« Créer mon compte »" in email.body
+    assert "09 69 32 52 52" in sms.body and "http" not in sms.body and "l•••@exemple.fr" in sms.body
+    told = Entry.objects.get(kind="invitation.on_file_told")
+    assert told.person_id == home.child.pk and told.after["stage"] == "sent"
+    assert sorted(told.after["media"]) == ["email", "sms"]
+
+    invitee = new_client()
+    open_link(invitee, last_link(TYPED))
+    accept_with_code(invitee, home.child)
+
+    opened = OutboxMessage.objects.filter(template=OPENED)
+    assert {m.to for m in opened} == {home.child.email_on_file, home.child.mobile_on_file}
+    opened_email = opened.get(medium="email")
+    assert "Ce n'était pas moi" in opened_email.body
+    assert re.search(r"^http://localhost/ce-n-etait-pas-moi/\S+/$", opened_email.body, re.M)
+    assert "http" not in opened.get(medium="sms").body
+    assert Entry.objects.filter(kind="invitation.on_file_told", after__stage="accepted").exists()
+
+
+@pytest.mark.django_db
+def test_the_warnings_to_the_contacts_on_file_are_limited_per_hour(holder, home):
+    for n in range(5):
+        assert invite(holder, home, email=f"adresse{n}@exemple.fr").status_code == 302
+
+    assert OutboxMessage.objects.filter(template=WARNING, medium="email").count() == 3
+    assert OutboxMessage.objects.filter(template=WARNING, medium="sms").count() == 3
+
+
+@pytest.mark.django_db
+def test_the_not_me_link_of_the_notice_locks_whoever_opened_the_account_out(holder, home, new_client):
+    typed_invitation_accepted(holder, home, new_client)
+    body = OutboxMessage.objects.get(template=OPENED, medium="email").body
+    path = re.search(r"http://localhost(/\S*ce-n-etait-pas-moi/\S+/)", body).group(1)
+    owner = new_client()
+
+    shown = owner.get(path, follow=True)
+    assert shown.status_code == 200 and shown.redirect_chain
+    confirmed = owner.post(shown.redirect_chain[-1][0])
+
+    assert confirmed.status_code == 200, page_text(confirmed)
+    account = Account.objects.get(person=home.child)
+    assert not account.check_password(NEW_PASSWORD)
+    assert Entry.objects.filter(kind="security.reported", person_id=home.child.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_code_of_a_typed_invitation_works_only_in_the_session_that_asked_for_it(holder, home, new_client):
+    invite(holder, home)
+    link = last_link(TYPED)
+    asker, other = new_client(), new_client()
+    open_link(asker, link)
+    accept(asker, home.child)
+    code = last_code(TYPED)
+
+    open_link(other, link)
+    typed_elsewhere = other.post(CONFIRM, {"code": code})  # no birth date in that session: still the first step
+
+    assert typed_elsewhere.status_code == 400
+    assert not Account.objects.filter(person=home.child).exists()
+    assert asker.post(CONFIRM, {"code": code})["Location"] == MIGRATION_CONTACT
+
+
+@pytest.mark.django_db
+def test_wrong_codes_are_counted_and_a_new_code_can_be_asked(holder, home, new_client, settings):
+    invite(holder, home)
+    invitee = new_client()
+    open_link(invitee, last_link(TYPED))
+    accept(invitee, home.child)
+    right = last_code(TYPED)
+    wrong = "000000" if right != "000000" else "111111"
+
+    answers = [invitee.post(CONFIRM, {"code": wrong}) for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [400] * 5
+    assert shown_errors(answers[0])[0] == "Code incorrect. Il vous reste 4 essais."
+    assert invitee.post(CONFIRM, {"code": right}).status_code == 400  # spent
+    assert not Account.objects.filter(person=home.child).exists()
+    OneTimeCode.objects.update(created_at=timezone.now() - timedelta(seconds=settings.OTP_RESEND_DELAY + 1))
+    assert invitee.post(CONFIRM, {"resend": "1"})["Location"] == CONFIRM
+    assert last_code(TYPED) != right or OneTimeCode.objects.filter(purpose=Purpose.INVITATION).count() == 2
+    assert invitee.post(CONFIRM, {"code": last_code(TYPED)})["Location"] == MIGRATION_CONTACT
+
+
+@pytest.mark.django_db
+def test_starting_again_from_the_code_step_asks_the_birth_date_again(holder, home, new_client):
+    invite(holder, home)
+    invitee = new_client()
+    open_link(invitee, last_link(TYPED))
+    accept(invitee, home.child)
+
+    restarted = invitee.post(CONFIRM, {"restart": "1"})
+
+    assert restarted["Location"] == CONFIRM
+    assert "Date de naissance" in page_text(invitee.get(CONFIRM))
+    assert signup_views.INVITATION_PROOF_SESSION_KEY not in invitee.session
+
+
+@pytest.mark.django_db
+def test_the_person_then_validates_a_contact_of_their_own_and_it_becomes_the_recovery_path(holder, home, new_client):
+    invitee, _done = typed_invitation_accepted(holder, home, new_client)
+
+    sent = invitee.post(MIGRATION_CONTACT, {"medium": "email", "email": home.child.email_on_file, "mobile": ""})
+    assert sent.status_code == 302
+    confirmed = invitee.post(MIGRATION_CONTACT + "code/", {"code": last_code(home.child.email_on_file)})
+
+    assert confirmed.status_code == 302
+    assert services.validated_contacts(home.child.pk) == {"email": home.child.email_on_file}
+    assert services.reset_destinations(home.child)["email"] == home.child.email_on_file
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_to_open_a_typed_invitation_without_its_code(home):
+    invitation = invitations.invitation_send(
+        case=home.case, person=home.child, created_by=home.holder, medium="email", destination=TYPED, link=str
+    )
+
+    with pytest.raises(signup.InvitationCodeRequired):
+        signup.invitation_accept(invitation=invitation, password=NEW_PASSWORD)
+    assert not Account.objects.filter(person=home.child).exists()
+
+
+@pytest.mark.django_db
+def test_an_approved_request_s_invitation_still_validates_the_contact_the_member_proved(home):
+    request = invitations.signup_request_create(
+        case=home.case, person=home.child, medium="email", destination=TYPED, decide_link=lambda r: "/"
+    )
+    invitation = invitations.signup_request_approve(signup_request=request, by=home.holder, link=str)
+    assert invitation.destination_source == "proven"
+    assert not OutboxMessage.objects.filter(template=WARNING).exists()
+
+    signup.invitation_accept(invitation=invitation, password=NEW_PASSWORD)
+
+    assert services.validated_contacts(home.child.pk) == {"email": TYPED}

@@ -11,53 +11,39 @@ import re
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from moncompte.accounts import views
 from moncompte.accounts.models import TrustedDevice
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode, Purpose
+from tests.accounts import login_attack
+from tests.accounts.login_attack import (
+    DASHBOARD,
+    LOGIN,
+    LOGIN_CODE,
+    LOGOUT,
+    NEW_PASSWORD,
+    RESET_CODE,
+    WRONG,
+    browser,
+    login,
+    other_code,
+    reset_complete,
+    reset_request,
+)
 from tests.conftest import errors, last_code, page_text
 from tests.factories import AccountFactory, make_nir
 
-LOGIN = "/connexion/"
-LOGIN_CODE = "/connexion/code/"
-LOGOUT = "/deconnexion/"
-DASHBOARD = "/mon-espace/"
-RESET = "/mot-de-passe-oublie/"
-RESET_CODE = "/mot-de-passe-oublie/code/"
-WRONG = "Pas-le-bon-1"
-NEW_PASSWORD = "Cl4rinette-Jaune"
 ATTACKER_ADDRESSES = [f"127.0.1.{n}" for n in range(1, 9)]
-
-
-def browser(ip: str) -> Client:
-    client = Client(REMOTE_ADDR=ip)
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
-def login(client, nir, password, **data):
-    return client.post(LOGIN, {"identifier": nir, "password": password, **data})
-
-
-def reset_request(client, nir, medium="email"):
-    return client.post(RESET, {"identifier": nir, "medium": medium})
-
-
-def reset_complete(client, code, password=NEW_PASSWORD):
-    return client.post(RESET_CODE, {"code": code, "password1": password, "password2": password})
-
-
-def other_code(code: str) -> str:
-    return f"{(int(code) + 1) % 10**6:06d}"
 
 
 @pytest.fixture(autouse=True)
 def _no_response_floor(monkeypatch):
     """The reset pages' minimum response time (same timing for known and unknown NIRs) has its own tests."""
     monkeypatch.setattr(views, "RESET_MIN_DURATION", 0)
+    monkeypatch.setattr(views, "STEP_UP_MIN_DURATION", 0)
 
 
 @pytest.fixture
@@ -78,11 +64,7 @@ def trusted(owner):
 
 def attack_passwords(nir: str) -> list[int]:
     """40 wrong passwords from 8 addresses, 5 from each (axes cools each address off at its fifth)."""
-    statuses = []
-    for ip in ATTACKER_ADDRESSES:
-        attacker = browser(ip)
-        statuses += [login(attacker, nir, WRONG).status_code for _ in range(5)]
-    return statuses
+    return login_attack.attack_passwords(nir, ATTACKER_ADDRESSES)
 
 
 def attack_codes(nir: str, sessions: int = 6) -> None:
@@ -113,7 +95,7 @@ def test_the_owner_still_gets_in_after_the_attack_from_a_trusted_device_and_from
     assert response["Location"] == LOGIN_CODE
     assert "_auth_user_id" not in new_device.session
     page = page_text(new_device.get(LOGIN_CODE))
-    assert "Votre mot de passe est correct." in page
+    assert "Si le mot de passe saisi est le bon, un code à 6 chiffres vient de vous être envoyé" in page
     code = last_code(to=owner.email)
     assert OutboxMessage.objects.filter(template="verification/login").count() == 1
     signed_in = new_device.post(LOGIN_CODE, {"code": code})
@@ -128,9 +110,10 @@ def test_the_attacker_never_reaches_the_code_step_so_cannot_make_the_login_code_
     nir = owner.person.nir
     attack_passwords(nir)
     for ip in ATTACKER_ADDRESSES:
-        response = login(browser(ip.replace("127.0.1.", "127.0.3.")), nir, WRONG)
-        assert response.status_code == 400
-        assert response.get("Location") != LOGIN_CODE
+        attacker = browser(ip.replace("127.0.1.", "127.0.3."))
+        # The same code page as for the right password (no guess confirmed), but nothing leaves.
+        assert login(attacker, nir, WRONG)["Location"] == LOGIN_CODE
+        assert attacker.post(LOGIN_CODE, {"code": "123456"}).status_code == 400
 
     assert not OutboxMessage.objects.filter(template="verification/login").exists()
     assert browser("127.0.3.9").get(LOGIN_CODE)["Location"] == LOGIN

@@ -826,3 +826,15 @@ def test_a_migrated_person_cannot_replace_the_validated_contact_through_the_firs
 
     assert not OutboxMessage.objects.filter(to="pirate@exemple.org").exists()
     assert account_of(migrated.person).email == migrated.email
+
+
+@pytest.mark.django_db
+def test_the_contact_step_says_plainly_why_sms_is_the_weaker_channel(client, household):
+    """Issue 8, item 6 (ASVS 6.6.1)."""
+    login(client, household.holder, household.case.pin)
+    create_password(client)
+
+    text = page_text(client.get(CONTACT))
+
+    assert "l'e-mail protège mieux votre compte que le SMS" in text
+    assert "carte SIM dupliquée" in text

@@ -175,12 +175,22 @@ def test_a_migrated_person_is_told_of_the_password_change_on_the_validated_conta
 
 
 @pytest.mark.django_db
-def test_a_migrated_person_without_a_validated_mobile_gets_the_sms_on_the_mobile_on_file(client, validated):
+def test_a_person_with_a_validated_email_gets_no_sms_on_a_mobile_on_file_never_confirmed(client, validated):
+    """Issue 8, item 6 (ASVS 6.6.1): a legacy mobile may have been reassigned; the validated e-mail is the way."""
     request_reset(client, validated.person.nir, "sms")
+
+    assert not OutboxMessage.objects.exists()
+    request_reset(Client(HTTP_HOST="localhost"), validated.person.nir, "email")
+    assert OutboxMessage.objects.get().to == validated.email
+
+
+@pytest.mark.django_db
+def test_a_person_who_validated_no_contact_gets_the_sms_on_the_mobile_on_file(client, household):
+    request_reset(client, household.holder.nir, "sms")
 
     message = OutboxMessage.objects.get()
     assert message.medium == "sms"
-    assert message.to == validated.person.mobile_on_file
+    assert message.to == household.holder.mobile_on_file
 
 
 @pytest.mark.django_db

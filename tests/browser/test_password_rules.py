@@ -92,6 +92,10 @@ NO_UPPER = "Le mot de passe doit contenir au moins une lettre majuscule."
 NO_DIGIT = "Le mot de passe doit contenir au moins un chiffre."
 GUESSABLE = "Ce mot de passe est trop facile à deviner"
 COMMON = "Ce mot de passe est trop courant."
+BREACHED_BASE = (
+    "Ce mot de passe est construit sur l'un des mots de passe les plus répandus dans les fuites de données : "
+    "choisissez-en un autre."
+)
 PERSONAL = (
     "Le mot de passe ne doit pas contenir votre nom, votre prénom, votre date de naissance"
     " ni votre numéro de Sécurité sociale."
@@ -111,7 +115,7 @@ def refused_passwords(holder) -> list[tuple[str, str, str, list[str]]]:
             [TOO_LONG, NO_LOWER],
         ),
         ("8 characters without a special one (CNIL)", "Kq7Wz3Xv", "Kq7Wz3Xv", [GUESSABLE]),
-        ("common", "Soleil2024!", "Soleil2024!", [COMMON]),
+        ("common", "Soleil2024!", "Soleil2024!", [COMMON, BREACHED_BASE]),
         ("birth name", "LEFEVRE-kq7!", "LEFEVRE-kq7!", [PERSONAL]),
         ("birth date", "Kq-01/05/1984-x", "Kq-01/05/1984-x", [PERSONAL]),
         ("NIR", f"Kq-{holder.nir}", f"Kq-{holder.nir}", [PERSONAL]),

@@ -33,7 +33,7 @@ def test_the_owner_signs_in_during_an_attack_from_their_browser_and_from_a_new_o
     login(new, nir, password)
     expect(new).to_have_url(re.compile(r"/connexion/code/$"))
     expect(new.get_by_role("heading", level=1)).to_have_text("Terminer la connexion")
-    expect(new.get_by_role("main")).to_contain_text("Votre mot de passe est correct.")
+    expect(new.get_by_role("main")).to_contain_text("Si le mot de passe saisi est le bon")
     field(new, re.compile("Code")).fill(last_code(to=migrated.email))
     click(new, "Me connecter")
     expect(new).to_have_url(re.compile(r"/mon-espace/$"))

@@ -277,9 +277,15 @@ def test_an_invitation_by_sms_carries_a_code_to_type_on_the_site_and_no_link():
     accepted = invitee.post(
         CONFIRM, {"birth_date": child.birth_date.isoformat(), "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
     )
-    assert accepted.status_code == 302
+    # Issue 8, item 2: the holder typed this mobile, so a code goes there (an SMS without a link, too), the account
+    # opens with it and the mobile is not validated: the person validates a contact of their own next.
+    assert accepted.status_code == 302 and accepted["Location"] == CONFIRM
+    code_sms = OutboxMessage.objects.filter(template="verification/invitation").latest("id")
+    assert code_sms.to == MOBILE and "http" not in code_sms.body
+    opened = invitee.post(CONFIRM, {"code": last_code(MOBILE)})
+    assert opened.status_code == 302 and opened["Location"] == "/premiere-connexion/coordonnees/"
     account = Account.objects.get(person=child)
-    assert account.mobile == MOBILE and account.mobile_verified_at is not None
+    assert account.mobile_verified_at is None and account.mobile != MOBILE
 
 
 def test_a_wrong_invitation_code_is_refused_and_wrong_codes_are_counted(monkeypatch):

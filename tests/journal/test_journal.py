@@ -104,10 +104,8 @@ def test_a_forwarded_for_header_from_the_client_is_not_taken_as_its_address():
     assert entry.actor_account_id is None and entry.session_ref == ""
 
 
-@override_settings(
-    AXES_IPWARE_PROXY_COUNT=1, AXES_IPWARE_META_PRECEDENCE_ORDER=("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-)
-def test_behind_a_trusted_proxy_the_journal_and_the_login_limits_see_the_same_address():
+@override_settings(PROXY_COUNT=2)
+def test_behind_two_trusted_proxies_the_journal_and_the_login_limits_see_the_same_address():
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.9, 10.0.0.1")
     request.session, request.user = SessionStore(), None
     entry = run_through_middleware(request, lambda: record("test.toggled"))

@@ -25,6 +25,10 @@
  * carries DSFR's data-fr-valid attribute, the DSFR stylesheet already voices the state; otherwise a visually hidden
  * suffix is added. The live region summarises what is still missing, once the person pauses typing.
  * Rule names: length, lower, upper, digit, special, entropy.
+ *
+ * Only these rules, computed from the password alone, are mirrored here. The ones that look the password up in a
+ * list (common and breached passwords, words tied to the service, the person's own data) are the server's: their
+ * lists stay there (the breached set alone is 240 kB), and the form says what they refuse once it is sent.
  */
 
 const CNIL_CLASS_SIZES = { lower: 26, upper: 26, digit: 10, special: 33 };
