@@ -335,7 +335,7 @@ def contact_correct_by_agent(
     The caller checked that the agent may change accounts, normalised `value` and refused the current one."""
     if medium not in (Medium.EMAIL, Medium.SMS) or not value:
         raise ValueError(f"unknown medium or empty contact: {medium!r}")
-    account = Account.objects.select_for_update().select_related("person").get(pk=account.pk)
+    account = Account.objects.select_for_update(of=("self",)).select_related("person").get(pk=account.pk)
     field, verified_field = contact_field(medium)
     old_value, old_verified_at = getattr(account, field), getattr(account, verified_field)
     setattr(account, field, value)
