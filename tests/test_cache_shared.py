@@ -70,9 +70,9 @@ def test_two_processes_count_on_one_counter(embedded):
     count = (
         "from django.core.cache import cache\n"
         "for _ in range(3):\n"
-        "    cache.add('login-failures:nir', 0, 3600)\n"
-        "    cache.incr('login-failures:nir')\n"
-        "print(cache.get('login-failures:nir'))\n"
+        "    cache.add('shared-counter:test', 0, 3600)\n"
+        "    cache.incr('shared-counter:test')\n"
+        "print(cache.get('shared-counter:test'))\n"
     )
 
     first = python(embedded, count)
