@@ -51,12 +51,23 @@ def migrated(db):
     return account
 
 
+def rewind_code_ceilings(state: dict, seconds: float) -> None:
+    """As if `seconds` had passed since the last code try of the flow state's NIR (verification.ceilings' back-off)."""
+    from django.core.cache import cache
+
+    from moncompte.verification import ceilings
+
+    guard = ceilings.Guard.from_state(state.get("guard"))
+    if guard is not None and (last := cache.get(ceilings.last_try_key(guard.subject))):
+        cache.set(ceilings.last_try_key(guard.subject), last - seconds, timeout=ceilings.DAY)
+
+
 def last_code(to: str | None = None) -> str:
-    """The 6-digit code of the last message in the outbox (optionally to one destination)."""
+    """The code (6 or 8 digits) of the last message in the outbox (optionally to one destination)."""
     messages = OutboxMessage.objects.order_by("-id")
     if to:
         messages = messages.filter(to=to)
-    return re.search(r"\b(\d{6})\b", messages.first().body).group(1)
+    return re.search(r"\b(\d{8}|\d{6})\b", messages.first().body).group(1)
 
 
 def errors(response) -> list[str]:

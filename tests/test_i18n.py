@@ -205,7 +205,7 @@ def test_a_wrong_code_and_the_tries_left_are_translated_with_their_plural(client
     shown = []
     for _try in range(5):
         response = client.post(
-            RESET_CODE, {"code": "000000", "password1": "Cl4rinette-Jaune", "password2": "Cl4rinette-Jaune"}
+            RESET_CODE, {"code": "00000000", "password1": "Cl4rinette-Jaune", "password2": "Cl4rinette-Jaune"}
         )
         shown.append(next(e for e in shown_errors(response) if e.startswith("Incorrect code")))
     assert shown == [
@@ -225,7 +225,7 @@ def test_the_same_wrong_codes_read_in_french_by_default(client):
     shown = []
     for _try in range(4):
         response = client.post(
-            RESET_CODE, {"code": "000000", "password1": "Cl4rinette-Jaune", "password2": "Cl4rinette-Jaune"}
+            RESET_CODE, {"code": "00000000", "password1": "Cl4rinette-Jaune", "password2": "Cl4rinette-Jaune"}
         )
         shown.append(next(e for e in shown_errors(response) if e.startswith("Code incorrect")))
     assert shown[2:] == ["Code incorrect. Il vous reste 2 essais.", "Code incorrect. Il vous reste 1 essai."]

@@ -1,13 +1,16 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from moncompte.accounts.validators import password_rules_for_client
 from moncompte.identity.nir import NirError, parse_nir
 from moncompte.identity.phones import PhoneError, parse_mobile
 from moncompte.messaging.models import Medium
+from moncompte.verification.models import Purpose
+from moncompte.verification.services import code_digits
 
 MAX_SECRET_LENGTH = 128
 
@@ -150,19 +153,33 @@ class ContactForm(forms.Form):
         return cleaned
 
 
-class CodeForm(forms.Form):
-    code = forms.RegexField(
+def code_field(purpose: str) -> forms.RegexField:
+    """The field for a code of `purpose` (6 digits, or 8 for the codes anyone who knows a NIR can ask for)."""
+    digits = code_digits(purpose)
+
+    def said(text: str):  # in the reader's language, with this purpose's number of digits
+        return lazy(lambda: gettext(text) % {"digits": digits}, str)()
+
+    wrong_length = said(gettext_noop("Le code est composé de %(digits)s chiffres."))
+    return forms.RegexField(
         label=_("Code reçu"),
-        help_text=_("6 chiffres"),
-        regex=r"^\s*[0-9](\s?[0-9]){5}\s*$",  # ASCII digits: any other "digit" could never match the code
-        max_length=20,
+        help_text=said(gettext_noop("%(digits)s chiffres")),
+        # ASCII digits (any other "digit" could never match the code), spaces allowed between them
+        regex=rf"^\s*[0-9](\s?[0-9]){{{digits - 1}}}\s*$",
+        max_length=30,
         error_messages={
-            "required": _("Saisissez le code à 6 chiffres que vous avez reçu."),
-            "invalid": _("Le code est composé de 6 chiffres."),
-            "max_length": _("Le code est composé de 6 chiffres."),
+            "required": said(gettext_noop("Saisissez le code à %(digits)s chiffres que vous avez reçu.")),
+            "invalid": wrong_length,
+            "max_length": wrong_length,
         },
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class CodeForm(forms.Form):
+    """A code sent after a proof (signed in, the right password, a secret link): OTP_DIGITS digits."""
+
+    code = code_field(Purpose.CONTACT)
 
     def clean_code(self):
         return "".join(self.cleaned_data["code"].split())
@@ -186,7 +203,7 @@ class ResetRequestForm(forms.Form):
 
 
 class ResetCompleteForm(NewPasswordForm):
-    code = CodeForm.base_fields["code"]
+    code = code_field(Purpose.PASSWORD_RESET)
     field_order = ["code", "password1", "password2"]
 
     def clean_code(self):

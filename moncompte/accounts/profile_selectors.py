@@ -72,6 +72,11 @@ KIND_LABELS = {
     "security.sessions_ended_by_agent": gettext_lazy("Fermeture de vos sessions par la Caf"),
     "security.all_sessions_ended_by_agent": gettext_lazy("Fermeture de toutes les sessions par la Caf"),
     "account.roles_changed": gettext_lazy("Changement des droits d'agent du compte"),
+    "security.code_budget_spent": gettext_lazy(
+        "Nombreux codes demandés ou essayés pour votre numéro : suspendus pour la journée, sauf sur vos appareils "
+        "connus"
+    ),
+    "alert.code_ceiling": gettext_lazy("Plafond de codes à usage unique atteint"),
 }
 #: Delegation granted at the partner's first login with the shared case PIN (origin "case_pin").
 DELEGATION_FROM_PIN_LABEL = gettext_lazy("Délégation reprise du mot de passe du dossier, à la première connexion")

@@ -15,8 +15,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import secrets
-import time
 import unicodedata
 from datetime import timedelta
 from enum import StrEnum
@@ -44,6 +42,7 @@ from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
+from moncompte.verification import ceilings
 from moncompte.verification import services as verification
 from moncompte.verification.models import Purpose
 
@@ -52,10 +51,6 @@ from moncompte.verification.models import Purpose
 NOTICES_PER_HOUR = 3
 #: Wrong birth dates typed on one invitation link before it stops working.
 INVITATION_MAX_BIRTH_DATE_FAILURES = 5
-#: Codes an hour to typed contacts from one network address, whatever the contacts and the details: that path sends
-#: to any address or number anyone types, it must not become a way to send e-mails or SMS in bulk (a fresh session
-#: and a fresh number each time escape the per-destination limit). Generous: homes and mobile networks share one.
-TYPED_CONTACT_SENDS_PER_IP_PER_HOUR = 20
 
 
 class Standing(StrEnum):
@@ -307,31 +302,14 @@ def _check_contact_sends(destination: str) -> None:
         )
 
 
-def _check_sends_from(ip: str | None) -> None:
-    """At most TYPED_CONTACT_SENDS_PER_IP_PER_HOUR codes to typed contacts per clock hour from one address (each
-    request counts, a refused one too)."""
-    hour = int(time.time() // 3600)
-    key = f"signup:typed-contact-sends:{ip or '-'}:{hour}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        sent = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=3600)
-        sent = 1
-    if sent > TYPED_CONTACT_SENDS_PER_IP_PER_HOUR:
-        raise _throttled((hour + 1) * 3600 - time.time())
-
-
 @transaction.atomic
-def signup_contact_code_send(
-    *, person: Person | None, medium: str, destination: str, ip: str | None = None
-) -> str | None:
+def signup_contact_code_send(*, person: Person | None, medium: str, destination: str) -> str | None:
     """Send a code to the contact the visitor typed, to prove they receive messages there (it proves nothing about who
     they are). An eligible member gets a real one-time code (None is returned); for anyone else the same message
     leaves with a code whose HMAC is returned, for the caller to keep in the session: the visitor cannot tell
-    whether their details matched. Raises CodeThrottled (hourly limits of the destination and of the visitor's
-    address `ip`, the same for both)."""
-    _check_sends_from(ip)
+    whether their details matched. Raises CodeThrottled (hourly limits of the destination, and the ceilings of the
+    visitor's address and of the service: verification.ceilings; the same for both)."""
+    ceilings.request_admit(None)
     _check_contact_sends(destination)
     if signup_standing(person) == Standing.ELIGIBLE:
         try:
@@ -352,7 +330,7 @@ def signup_contact_code_send(
                 },
             )
             return None
-    code = f"{secrets.randbelow(10**6):06d}"
+    code = verification.code_new(Purpose.SIGNUP_CONTACT)
     message_queue(
         medium=medium,
         to=destination,

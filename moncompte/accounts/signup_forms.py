@@ -12,10 +12,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from moncompte.accounts.forms import CodeForm, ContactForm, NewPasswordForm, NirField
+from moncompte.accounts.forms import ContactForm, NewPasswordForm, NirField, code_field
 from moncompte.households import policy
 from moncompte.identity.models import Person
 from moncompte.messaging.models import Medium
+from moncompte.verification.models import Purpose
 from moncompte.verification.services import mask_destination
 
 #: The start page's third choice: the agency holds no contact for me, I type one and the holder approves.
@@ -103,7 +104,7 @@ def fifteenth_birthday(birth_date: datetime.date) -> datetime.date:
 class SignupCodeForm(NewPasswordForm):
     """The code received at the contact on file, and the new password."""
 
-    code = CodeForm.base_fields["code"]
+    code = code_field(Purpose.SIGNUP)
     field_order = ["code", "password1", "password2"]
 
     def clean_code(self):

@@ -46,12 +46,15 @@ from moncompte.identity.models import Person
 from moncompte.lib import counters
 from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import Medium
+from moncompte.verification import ceilings
+from moncompte.verification.errors import CeilingReached
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import (
     CodeError,
     CodeInvalid,
     code_active,
     code_attempt_counted,
+    code_digits,
     mask_destination,
     resend_wait_message,
 )
@@ -106,11 +109,23 @@ def start_view(request: HttpRequest) -> HttpResponse:
             person = signup.member_match(
                 nir=data["identifier"], birth_date=data["birth_date"], given_name=data["given_name"]
             )
+            # A code to a contact on file is one anyone who knows the NIR can ask for: under the NIR's ceilings,
+            # counted on the NIR as typed, whether the details matched or not. A typed contact's code is not.
+            guard = None
             if medium != NO_CONTACT_ON_FILE:
-                signup.signup_code_send(person=person, medium=medium)
+                guard = ceilings.guard_for(data["identifier"], person_id=person.pk if person else None)
+                try:
+                    ceilings.request_admit(guard)
+                except CeilingReached as refusal:
+                    form.add_error(None, refusal.message)
+                else:
+                    signup.signup_code_send(person=person, medium=medium)
+        if form.errors:
+            return render(request, "accounts/signup/start.html", {"form": form}, status=429)
         _save(
             request,
             {
+                "guard": guard.as_state() if guard else None,
                 "person_id": person.pk if person else None,
                 "mode": MODE_TYPED if medium == NO_CONTACT_ON_FILE else MODE_ON_FILE,
                 "medium": "" if medium == NO_CONTACT_ON_FILE else medium,
@@ -164,7 +179,7 @@ def _send_contact_code(request: HttpRequest, state: dict, *, medium: str, destin
     started = time.time()
     with minimum_duration(SIGNUP_MIN_DURATION):
         contact_hmac = signup.signup_contact_code_send(
-            person=_state_person(state), medium=medium, destination=destination, ip=login_client_ip(request)
+            person=_state_person(state), medium=medium, destination=destination
         )
     state.update(medium=medium, destination=destination, contact_hmac=contact_hmac, started=started, attempts=0)
 
@@ -195,7 +210,7 @@ def _identity(state: dict):
 @require_http_methods(["GET", "POST"])
 def code_view(request: HttpRequest) -> HttpResponse:
     state = _state(request)
-    if not state:
+    if not state or "guard" not in state:  # none, or begun before the ceilings: start again
         return redirect("signup:start")
     if state["mode"] == MODE_TYPED and not state.get("destination"):
         return redirect("signup:contact")
@@ -216,8 +231,13 @@ def code_view(request: HttpRequest) -> HttpResponse:
                 messages.error(request, error.message)
                 return redirect("signup:code")
         else:
-            started = time.time()
             with minimum_duration(SIGNUP_MIN_DURATION):
+                try:
+                    ceilings.request_admit(ceilings.Guard.from_state(state["guard"]))
+                except CeilingReached as refusal:
+                    messages.error(request, refusal.message)
+                    return redirect("signup:code")
+                started = time.time()
                 signup.signup_code_send(person=person, medium=state["medium"])
             state.update(started=started, attempts=0)
         _save(request, state)
@@ -242,6 +262,7 @@ def _code_page(request: HttpRequest, state: dict, form) -> HttpResponse:
         # The contact the visitor typed themselves, masked: it says nothing about the details they typed.
         "destination": mask_destination(state["destination"]) if state.get("destination") else "",
         "minutes": settings.OTP_LIFETIME // 60,
+        "digits": code_digits(Purpose.SIGNUP),
     }
     return render(request, "accounts/signup/code.html", context, status=form_status(form))
 

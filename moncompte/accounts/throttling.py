@@ -97,7 +97,7 @@ def _nir_key(identifier: str) -> str:
 
 
 def _ip_key(ip: str | None) -> str:
-    return counters.window_key(f"login-fail:ip:{ip or '-'}", settings.LOGIN_LIMIT_WINDOW)
+    return counters.window_key(f"login-fail:ip:{counters.address_bucket(ip)}", settings.LOGIN_LIMIT_WINDOW)
 
 
 def _device_window() -> int:

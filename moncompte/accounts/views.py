@@ -56,12 +56,15 @@ from moncompte.identity.phones import format_mobile
 from moncompte.identity.selectors import person_get_by_nir
 from moncompte.journal import context as journal_context
 from moncompte.messaging.models import Medium
+from moncompte.verification import ceilings
+from moncompte.verification.errors import CeilingReached
 from moncompte.verification.models import Lane, Purpose
 from moncompte.verification.services import (
     CodeError,
     CodeInvalid,
     code_active,
     code_attempt_counted,
+    code_digits,
     mask_destination,
     resend_wait_message,
 )
@@ -510,30 +513,48 @@ def _reset_lane(request: HttpRequest, person: Person | None) -> tuple[str, bool]
 
 
 def _reset_send(request: HttpRequest, person: Person | None, state: dict) -> None:
+    """Ask for a code, for a known NIR or not. From an untrusted client the request first passes the ceilings of
+    verification.ceilings (per NIR over a day, per address, for the service), which raise CeilingReached and change
+    nothing; the session's tries are then counted there too (`guard`)."""
     lane, trusted = _reset_lane(request, person)
-    started = time.time()  # when the code's lifetime starts, before the response floor: the same for everyone
+    guard = None if trusted else state["nir_guard"]
     with minimum_duration(RESET_MIN_DURATION):
+        if guard is not None:
+            ceilings.request_admit(ceilings.Guard.from_state(guard))
+        started = time.time()  # when the code's lifetime starts, before the response floor: the same for everyone
         sent = services.password_reset_request(person=person, medium=state["medium"], lane=lane)
-    state.update(started=started, attempts=0, trusted=trusted, sent=sent)
+    state.update(started=started, attempts=0, trusted=trusted, sent=sent, guard=guard)
     request.session[RESET_SESSION_KEY] = state
 
 
 @require_http_methods(["GET", "POST"])
 def password_reset_request_view(request: HttpRequest) -> HttpResponse:
     form = ResetRequestForm(posted(request))
+    status = form_status(form)
     if request.method == "POST" and form.is_valid():
-        person = person_get_by_nir(form.cleaned_data["identifier"])
-        state = {"person_id": person.pk if person else None, "medium": form.cleaned_data["medium"]}
-        _reset_send(request, person, state)
-        return redirect("accounts:password_reset_complete")
-    return render(request, "accounts/password_reset_request.html", {"form": form}, status=form_status(form))
+        nir = form.cleaned_data["identifier"]
+        person = person_get_by_nir(nir)
+        state = {
+            "person_id": person.pk if person else None,
+            "medium": form.cleaned_data["medium"],
+            # The NIR's ceilings count on the NIR as typed, known or not (no NIR is kept in the session).
+            "nir_guard": ceilings.guard_for(nir, person_id=person.pk if person else None, device_hint=True).as_state(),
+        }
+        try:
+            _reset_send(request, person, state)
+        except CeilingReached as refusal:
+            form.add_error(None, refusal.message)
+            status = 429
+        else:
+            return redirect("accounts:password_reset_complete")
+    return render(request, "accounts/password_reset_request.html", {"form": form}, status=status)
 
 
 @sensitive_post_parameters("password1", "password2", "code")
 @require_http_methods(["GET", "POST"])
 def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
     state = request.session.get(RESET_SESSION_KEY)
-    if not state:
+    if not state or "nir_guard" not in state:  # none, or begun before the ceilings: start again
         return redirect("accounts:password_reset")
     person = Person.objects.filter(pk=state["person_id"]).first() if state["person_id"] else None
     resend = request.method == "POST" and "resend" in request.POST
@@ -546,7 +567,11 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         if wait > 0:
             messages.warning(request, resend_wait_message(wait))
             return redirect("accounts:password_reset_complete")
-        _reset_send(request, person, state)
+        try:
+            _reset_send(request, person, state)
+        except CeilingReached as refusal:
+            messages.error(request, refusal.message)
+            return redirect("accounts:password_reset_complete")
         if state.get("trusted") and not state["sent"]:
             messages.error(request, _reset_not_sent_message(state["medium"]))
         elif state.get("trusted"):
@@ -586,6 +611,7 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "medium": state["medium"],
         "minutes": settings.OTP_LIFETIME // 60,
+        "digits": code_digits(Purpose.PASSWORD_RESET),
         "trusted": state.get("trusted", False),
         "sent": state.get("sent", False),
         "not_sent_message": _reset_not_sent_message(state["medium"]),

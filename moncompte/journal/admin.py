@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from moncompte.journal.models import Entry
+from moncompte.journal.models import Entry, SecurityAlert
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,3 +25,25 @@ class EntryAdmin(ReadOnlyAdmin):
     list_filter = ["channel", "kind"]
     search_fields = ["kind", "case_number"]
     date_hierarchy = "created_at"
+
+
+@admin.register(SecurityAlert)
+class SecurityAlertAdmin(ReadOnlyAdmin):
+    """Ceilings reached (one-time codes: verification.ceilings), newest first, with what was reached and where."""
+
+    list_display = ["created_at", "kind", "ceiling", "address", "limit", "person_id"]
+    list_filter = ["kind"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description="plafond")
+    def ceiling(self, obj: SecurityAlert) -> str:
+        return obj.after.get("ceiling", "")
+
+    @admin.display(description="adresse")
+    def address(self, obj: SecurityAlert) -> str:
+        return obj.after.get("address", "")
+
+    @admin.display(description="limite")
+    def limit(self, obj: SecurityAlert) -> str:
+        window = obj.after.get("window_minutes")
+        return f"{obj.after.get('limit', '')} / {window} min" if window else str(obj.after.get("limit", ""))

@@ -41,3 +41,30 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+
+#: The kinds an alert is recorded with: "alert.*", and the security events that are alerts too (a NIR's code
+#: budget spent: verification.ceilings).
+ALERT_KIND_PREFIX = "alert."
+ALERT_KINDS = ("security.code_budget_spent",)
+
+
+class SecurityAlertManager(models.Manager):
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .filter(models.Q(kind__startswith=ALERT_KIND_PREFIX) | models.Q(kind__in=ALERT_KINDS))
+        )
+
+
+class SecurityAlert(Entry):
+    """The journal's alerts, for the security team: a ceiling reached (verification.ceilings), with where and when."""
+
+    objects = SecurityAlertManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "alerte de sécurité"
+        verbose_name_plural = "alertes de sécurité"
+        ordering = ["-created_at", "-id"]

@@ -3,6 +3,7 @@ REDIS_URL is set, where INCR is atomic; the database cache in the embedded mode)
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from datetime import datetime, timedelta
 
@@ -46,3 +47,18 @@ def get_many(keys: list[str]) -> dict[str, int]:
 
 def clear(key: str) -> None:
     cache.delete(key)
+
+
+def address_bucket(ip: str | None) -> str:
+    """The unit an address ceiling counts: the IPv4 address, or the /64 of an IPv6 one (one subscriber's network)."""
+    if not ip:
+        return "-"
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return "-"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -16,6 +16,11 @@ class Purpose(models.TextChoices):
     INVITATION = "invitation", "Invitation : coordonnée indiquée par l'allocataire"
 
 
+#: The codes anyone who knows a NIR can ask for, to a contact the agency holds: longer, and under the ceilings of
+#: verification.ceilings. A code to a contact the visitor typed (SIGNUP_CONTACT) reaches whoever typed it: it is not.
+ANONYMOUS_PURPOSES = frozenset({Purpose.PASSWORD_RESET, Purpose.SIGNUP})
+
+
 class Lane(models.TextChoices):
     """Who could have asked for a code. Send quotas are counted per lane, so that requests an attacker can make (an
     anonymous client that knows the NIR) never spend the quota of the person's own requests."""
@@ -28,7 +33,7 @@ class Lane(models.TextChoices):
 
 
 class OneTimeCode(models.Model):
-    """A 6-digit code sent to one destination for one purpose. Only its HMAC is stored."""
+    """A code (6 digits, 8 for ANONYMOUS_PURPOSES) sent to one destination for one purpose. Only its HMAC is stored."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="one_time_codes")
     purpose = models.CharField("usage", max_length=16, choices=Purpose.choices)

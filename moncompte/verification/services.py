@@ -1,5 +1,6 @@
-"""One-time codes: issue, check, expire, throttle, and every answer to a code attempt. Rules (settings): 6 digits,
-valid OTP_LIFETIME (≤ 10 min), OTP_MAX_ATTEMPTS tries (≤ 5), single use, stored as an HMAC.
+"""One-time codes: issue, check, expire, throttle, and every answer to a code attempt. Rules (settings): OTP_DIGITS
+digits (OTP_ANONYMOUS_DIGITS for the codes anyone who knows a NIR can ask for, under verification.ceilings), valid
+OTP_LIFETIME (≤ 10 min), OTP_MAX_ATTEMPTS tries (≤ 5), single use, stored as an HMAC.
 
 A code belongs to the browser session that asked for it (verification.context): it is checked, resent and voided
 only there, so another session can neither burn it nor replace it. A resend waits OTP_RESEND_DELAY (60 s) in that
@@ -28,25 +29,10 @@ from moncompte.identity.models import Person
 from moncompte.identity.phones import format_mobile_as_written
 from moncompte.journal import services as journal
 from moncompte.messaging.services import message_queue
+from moncompte.verification import ceilings
 from moncompte.verification.context import binding_current
-from moncompte.verification.models import Lane, OneTimeCode
-
-
-class CodeError(Exception):
-    """Carries a message for the person, in the active language (French unless they chose English)."""
-
-    def __init__(self, message: str, *, retry_after: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
-
-
-class CodeThrottled(CodeError):
-    pass
-
-
-class CodeInvalid(CodeError):
-    pass
+from moncompte.verification.errors import CeilingReached, CodeError, CodeInvalid, CodeThrottled
+from moncompte.verification.models import ANONYMOUS_PURPOSES, Lane, OneTimeCode
 
 
 def _hmac(code_id_seed: str, code: str) -> str:
@@ -108,6 +94,18 @@ def _quota_refusal(person: Person, destination: str, lane: str) -> CodeThrottled
     return None
 
 
+def code_digits(purpose: str) -> int:
+    """How many digits the codes of a purpose have: OTP_ANONYMOUS_DIGITS for those anyone who knows a NIR can ask for
+    (verification.ceilings), OTP_DIGITS for the others (the right password, a signed-in session or a secret link
+    came first)."""
+    return settings.OTP_ANONYMOUS_DIGITS if purpose in ANONYMOUS_PURPOSES else settings.OTP_DIGITS
+
+
+def code_new(purpose: str) -> str:
+    digits = code_digits(purpose)
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
+
+
 @transaction.atomic
 def codes_void_all(*, person_id: int) -> int:
     """Void every code of the person still in flight, whatever its purpose (after "Ce n'était pas moi": one may
@@ -140,7 +138,7 @@ def code_issue(
         ).update(voided_at=now)
         refusal = _quota_refusal(person, destination, lane)
         if refusal is None:
-            code = f"{secrets.randbelow(10**6):06d}"
+            code = code_new(purpose)
             otp = OneTimeCode.objects.create(
                 person=person,
                 purpose=purpose,
@@ -201,9 +199,19 @@ def code_attempt_counted(state: dict, *, matches: bool = False) -> None:
     """Count a try in a flow's session state (`started`, `attempts`), as a code row counts its own. Raises the answer
     a real code would give, unless `matches` (a code the caller checked itself, such as one sent to a typed contact)
     and the code is still valid. Flows call it for every try, so the count is the same whether a code of a person is
-    behind it (an unknown NIR, a child, no contact on file, a quota spent: all answer alike)."""
-    state["attempts"] = state.get("attempts", 0) + 1
+    behind it (an unknown NIR, a child, no contact on file, a quota spent: all answer alike).
+
+    A state with a `guard` (verification.ceilings: an anonymous client's flow) has each try that could still be right
+    admitted and counted by the ceilings first, per NIR, address and service; a try they refuse is not counted in the
+    session. A try at an expired or exhausted code guesses nothing: it gets its answer without being counted there."""
     expired = time.time() - state["started"] > settings.OTP_LIFETIME
+    guard = ceilings.Guard.from_state(state.get("guard"))
+    if guard is not None and not expired and state.get("attempts", 0) < settings.OTP_MAX_ATTEMPTS:
+        try:
+            ceilings.try_admit(guard)
+        except CeilingReached as error:
+            raise CodeInvalid(error.message, retry_after=error.retry_after) from None
+    state["attempts"] = state.get("attempts", 0) + 1
     if expired or state["attempts"] > settings.OTP_MAX_ATTEMPTS or not matches:
         raise _refusal(attempts=state["attempts"], expired=expired)
 

@@ -19,6 +19,14 @@ def browser(ip: str, **extra) -> Client:
     return client
 
 
+def trusted_browser(account, ip: str) -> Client:
+    """The account owner's own browser, where they signed in once (a trusted device), signed out since."""
+    client = browser(ip)
+    assert login(client, account.person.nir, account.raw_password)["Location"] == DASHBOARD
+    client.post(LOGOUT)
+    return client
+
+
 def login(client, nir, password, **data):
     return client.post(LOGIN, {"identifier": nir, "password": password, **data})
 
@@ -32,7 +40,7 @@ def reset_complete(client, code, password=NEW_PASSWORD):
 
 
 def other_code(code: str) -> str:
-    return f"{(int(code) + 1) % 10**6:06d}"
+    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
 
 def attack_passwords(nir: str, addresses: list[str]) -> list[int]:

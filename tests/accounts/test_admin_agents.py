@@ -195,7 +195,7 @@ def test_the_corrected_contact_gets_no_reset_code_nor_login_code_until_the_perso
     for medium in ("email", "sms"):
         Client(HTTP_HOST="localhost").post(RESET, {"identifier": citizen.person.nir, "medium": medium})
 
-    assert re.fullmatch(r"\d{6}", last_code(to=citizen.mobile))  # the validated mobile still gets its code
+    assert re.fullmatch(r"\d{8}", last_code(to=citizen.mobile))  # the validated mobile still gets its code
     assert "nouvelle@exemple.fr" not in services.reset_destinations(citizen.person).values()
     assert services.login_code_destination(citizen)[1] != "nouvelle@exemple.fr"
     assert not OutboxMessage.objects.filter(to="nouvelle@exemple.fr").exists()

@@ -365,7 +365,7 @@ def test_a_bad_reset_request_gets_a_french_message_and_changes_nothing(client, u
     [
         ({"code": "abcdef", "password1": "Cl4rinette-Jaune", "password2": "Cl4rinette-Jaune"}, "Le code est composé"),
         ({"code": "123456", "password1": "A" * 10_000, "password2": "A" * 10_000}, "Ce mot de passe est trop long."),
-        ({}, "Saisissez le code à 6 chiffres que vous avez reçu."),
+        ({}, "Saisissez le code à 8 chiffres que vous avez reçu."),
     ],
 )
 def test_a_bad_reset_completion_gets_a_french_message_and_changes_nothing(client, migrated, data, message):

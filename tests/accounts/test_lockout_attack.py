@@ -67,13 +67,14 @@ def attack_passwords(nir: str) -> list[int]:
     return login_attack.attack_passwords(nir, ATTACKER_ADDRESSES)
 
 
-def attack_codes(nir: str, sessions: int = 6) -> None:
-    """Reset requests from new sessions, each followed by five wrong codes typed in that session."""
+def attack_codes(nir: str, sessions: int = 6, tries: int = 5) -> None:
+    """Reset requests from new sessions, each followed by wrong codes typed in that session (the NIR's ceilings,
+    verification.ceilings, refuse those past its back-off and daily budget)."""
     for n in range(sessions):
         attacker = browser(ATTACKER_ADDRESSES[n % len(ATTACKER_ADDRESSES)])
         reset_request(attacker, nir)
-        for guess in range(5):
-            reset_complete(attacker, f"{guess:06d}")
+        for guess in range(tries):
+            reset_complete(attacker, f"{guess:08d}")
 
 
 @pytest.mark.django_db
@@ -129,7 +130,7 @@ def test_the_trusted_device_s_reset_request_sends_a_code_even_when_attackers_spe
     reset_request(trusted, nir)
 
     assert OutboxMessage.objects.filter(template="verification/reset").count() == sent_by_attackers + 1
-    assert "Un code à 6 chiffres vient de vous être envoyé par e-mail." in page_text(trusted.get(RESET_CODE))
+    assert "Un code à 8 chiffres vient de vous être envoyé par e-mail." in page_text(trusted.get(RESET_CODE))
     assert reset_complete(trusted, last_code(to=owner.email))["Location"] == DASHBOARD
 
 
@@ -243,11 +244,11 @@ def test_a_successful_reset_clears_the_failures_counted_against_the_nir(owner):
 def _second_session_answer(nir: str) -> str:
     first = browser("127.0.10.1")
     reset_request(first, nir)
-    reset_complete(first, "000001")
-    reset_complete(first, "000002")
+    reset_complete(first, "00000100")
+    reset_complete(first, "00000200")
     second = browser("127.0.10.2")
     reset_request(second, nir)
-    return errors(reset_complete(second, "000003"))[0]
+    return errors(reset_complete(second, "00000300"))[0]
 
 
 @pytest.mark.django_db
@@ -261,15 +262,16 @@ def test_the_remaining_tries_are_the_same_for_a_known_and_an_unknown_nir_across_
 @pytest.mark.django_db
 def test_the_remaining_tries_are_the_same_once_the_quota_is_spent(owner):
     nir = owner.person.nir
-    attack_codes(nir, sessions=settings.OTP_MAX_SENDS_PER_HOUR)
+    # Requests only: the tries of a NIR have their own daily budget (tests/accounts/test_code_ceilings.py).
+    attack_codes(nir, sessions=settings.OTP_MAX_SENDS_PER_HOUR, tries=0)
     known = browser("127.0.11.1")
     unknown = browser("127.0.11.2")
     reset_request(known, nir)  # no code leaves: the anonymous quota is spent
     reset_request(unknown, make_nir(seq=777_002))
 
     for expected in ("4 essais", "3 essais"):
-        known_answer = errors(reset_complete(known, "123456"))[0]
-        unknown_answer = errors(reset_complete(unknown, "123456"))[0]
+        known_answer = errors(reset_complete(known, "12345612"))[0]
+        unknown_answer = errors(reset_complete(unknown, "12345612"))[0]
         assert known_answer == unknown_answer
         assert expected in known_answer
     assert re.sub(r"\s+", " ", page_text(known.get(RESET_CODE))) == re.sub(

@@ -59,7 +59,9 @@ def others_data(family) -> list[str]:
         values += [person.nir, person.birth_name, person.email_on_file]
         values += [person.mobile_on_file]
     values += [family.partner.email, family.stranger.email]
-    return [value for value in values if value]
+    # A generated surname can be a word the holder's own page shows (the surname "Paris", the holder's birthplace).
+    own_words = {"Paris", "France"}
+    return [value for value in values if value and value not in own_words]
 
 
 # --- The page --------------------------------------------------------------------------------------------------------

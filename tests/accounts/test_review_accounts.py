@@ -207,8 +207,8 @@ def typed_contact_send(remote_addr, mobile, person=None, **typed):
 
 
 @pytest.mark.django_db
-def test_codes_to_typed_contacts_are_limited_per_network_address_whatever_the_details(home, monkeypatch):
-    monkeypatch.setattr(signup, "TYPED_CONTACT_SENDS_PER_IP_PER_HOUR", 2)
+def test_codes_to_typed_contacts_are_limited_per_network_address_whatever_the_details(home, settings):
+    settings.OTP_REQUESTS_PER_ADDRESS_PER_HOUR = 2
     unknown = {"birth_date": home.child.birth_date, "given_name": "Léa"}
 
     answers = [
@@ -218,7 +218,7 @@ def test_codes_to_typed_contacts_are_limited_per_network_address_whatever_the_de
     member = typed_contact_send("198.51.100.7", "06 12 34 56 79", home.child)
 
     assert [answer.status_code for answer in answers] == [302, 302, 400]
-    assert shown_errors(answers[2])[0].startswith("Trop de codes ont été envoyés en une heure.")
+    assert shown_errors(answers[2])[0].startswith("Trop de codes ont été demandés depuis votre connexion internet.")
     assert member.status_code == 400 and shown_errors(member)[0].startswith("Trop de codes")  # the same for a member
     assert OutboxMessage.objects.filter(template="verification/signup_contact").count() == 2
     elsewhere = typed_contact_send("203.0.113.9", "06 12 34 56 79", nir=unknown_nir(600_009), **unknown)

@@ -36,6 +36,7 @@ from tests.accounts.login_attack import (
     login,
     reset_complete,
     reset_request,
+    trusted_browser,
 )
 from tests.conftest import errors, last_code, page_text
 from tests.factories import AccountFactory, make_nir
@@ -76,10 +77,7 @@ def owner(db):
 @pytest.fixture
 def trusted(owner):
     """The owner's own browser, where they signed in once before the attack."""
-    client = browser("127.0.20.2")
-    assert login(client, owner.person.nir, owner.raw_password)["Location"] == DASHBOARD
-    client.post(LOGOUT)
-    return client
+    return trusted_browser(owner, "127.0.20.2")
 
 
 def stepped_up(owner, ip="127.0.22.1") -> Client:
@@ -164,7 +162,7 @@ def test_the_owner_s_live_login_code_survives_what_an_attacker_does_elsewhere_wi
         attacker = browser(f"127.0.25.{n + 1}")
         reset_request(attacker, owner.person.nir)
         for guess in range(5):
-            reset_complete(attacker, f"{guess:06d}")
+            reset_complete(attacker, f"{guess:08d}")
             attacker.post(LOGIN_CODE, {"code": f"{guess:06d}"})
 
     assert device.post(LOGIN_CODE, {"code": code})["Location"] == DASHBOARD
@@ -314,7 +312,7 @@ def test_a_reset_by_sms_with_the_quota_spent_answers_as_for_an_unknown_nir(owner
     assert reset_request(unknown, make_nir(seq=777_556), "sms")["Location"] == RESET_CODE
     assert normalised(page_text(known.get(RESET_CODE))) == normalised(page_text(unknown.get(RESET_CODE)))
     for _ in range(2):
-        assert errors(reset_complete(known, "123456")) == errors(reset_complete(unknown, "123456"))
+        assert errors(reset_complete(known, "12345612")) == errors(reset_complete(unknown, "12345612"))
 
 
 @pytest.mark.django_db
@@ -326,10 +324,16 @@ def test_missing_or_foreign_flow_states_never_raise_a_server_error(owner):
     # A step-up state whose account vanished, a reset state whose person vanished.
     session = client.session
     session[views.STEP_UP_SESSION_KEY] = {"account_id": 10**9, "proven_at": time.time()}  # an incomplete state
-    session[views.RESET_SESSION_KEY] = {"person_id": 10**9, "medium": "email", "started": time.time(), "attempts": 0}
+    session[views.RESET_SESSION_KEY] = {
+        "person_id": 10**9,
+        "medium": "email",
+        "started": time.time(),
+        "attempts": 0,
+        "nir_guard": None,
+    }
     session.save()
     assert client.get(LOGIN_CODE)["Location"] == LOGIN
-    assert reset_complete(client, "123456").status_code == 400
+    assert reset_complete(client, "12345612").status_code == 400
 
 
 # =====================================================================================================================
@@ -392,8 +396,8 @@ def test_w2_the_reset_page_s_password_rules_do_not_tell_a_known_nir_nor_confirm_
         client = browser("127.0.41.1" if label == "known" else "127.0.41.2")
         reset_request(client, nir)
         answers[label] = [
-            errors(reset_complete(client, "123456", _strong_password_containing(nir)))[0],
-            errors(reset_complete(client, "123456", _strong_password_containing(owner.person.birth_name)))[0],
+            errors(reset_complete(client, "12345612", _strong_password_containing(nir)))[0],
+            errors(reset_complete(client, "12345612", _strong_password_containing(owner.person.birth_name)))[0],
         ]
 
     assert answers["known"] == answers["unknown"]
@@ -443,7 +447,7 @@ def test_w3_a_try_just_after_the_code_expired_answers_alike_for_a_known_and_an_u
         else:
             target = age - (time.time() - state["started"])
         _move_back(target, codes=codes, session_client=client, state_key=views.RESET_SESSION_KEY)
-        answers[label] = errors(reset_complete(client, "123456"))[0]
+        answers[label] = errors(reset_complete(client, "12345612"))[0]
 
     assert answers["known"] == answers["unknown"]
 
@@ -477,7 +481,7 @@ def test_w3b_the_same_on_the_signup_code_page(monkeypatch, household):
         else:
             target = age - (time.time() - state["started"])
         _move_back(target, codes=codes, session_client=client, state_key=signup_views.SIGNUP_SESSION_KEY)
-        answer = client.post(SIGNUP_CODE, {"code": "123456", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+        answer = client.post(SIGNUP_CODE, {"code": "12345612", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
         answers[label] = errors(answer)[0]
 
     assert answers["known"] == answers["unknown"]

@@ -21,7 +21,7 @@ from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode, Purpose
-from tests.conftest import errors, last_code, page_text
+from tests.conftest import errors, last_code, page_text, rewind_code_ceilings
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, make_nir
 
 LOGIN = "/connexion/"
@@ -89,7 +89,7 @@ def complete(client, code, password=NEW_PASSWORD, confirmation=None):
 
 
 def other_code(code: str) -> str:
-    return f"{(int(code) + 1) % 10**6:06d}"
+    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
 
 def notice(response) -> str:
@@ -155,7 +155,7 @@ def test_a_child_of_16_opens_their_account_with_a_code_sent_to_the_email_on_file
     assert response.status_code == 302
     assert response["Location"] == CODE
     code_page = client.get(CODE)
-    assert "un code à 6 chiffres vous est envoyé à l'adresse e-mail que la Caf connaît pour vous" in notice(code_page)
+    assert "un code à 8 chiffres vous est envoyé à l'adresse e-mail que la Caf connaît pour vous" in notice(code_page)
     message = OutboxMessage.objects.get(template="verification/signup")
     assert message.to == child.email_on_file
     assert child.email_on_file not in page_text(code_page)
@@ -293,7 +293,7 @@ def test_a_holder_gets_no_code_but_a_message_pointing_to_the_first_login_with_th
     assert message.template == "accounts/notices/signup_holder_use_pin"
     assert message.to == household.holder.email_on_file
     assert "mot de passe à 8 chiffres" in message.body
-    assert complete(client, "123456").status_code == 400
+    assert complete(client, "12345612").status_code == 400
     assert not Account.objects.exists()
 
 
@@ -310,7 +310,7 @@ def test_someone_with_an_account_gets_no_code_but_a_message_pointing_to_login_an
     assert message.template == "accounts/notices/signup_existing_account"
     assert message.to == member_with_account.email
     assert "Mot de passe oublié ?" in message.body
-    assert complete(client, "123456").status_code == 400
+    assert complete(client, "12345612").status_code == 400
     assert Account.objects.filter(person=member_with_account.person).get().check_password(HOLDER_PASSWORD)
     assert account.pk  # the holder's account is untouched
 
@@ -446,7 +446,7 @@ def test_the_signup_pages_take_the_same_minimum_time_for_a_member_and_an_unknown
         visitor = new_client()
         started = time.monotonic()
         start(visitor, **data)
-        complete(visitor, "000000")
+        complete(visitor, "00000000")
         durations.append(time.monotonic() - started)
 
     assert all(duration >= 0.7 for duration in durations), durations
@@ -546,7 +546,7 @@ def test_bad_input_on_the_start_page_gets_a_french_message_and_sends_nothing(cli
 @pytest.mark.django_db
 def test_the_later_pages_without_a_start_lead_back_to_the_start(client):
     assert client.get(CODE)["Location"] == START
-    assert complete(client, "123456")["Location"] == START
+    assert complete(client, "12345612")["Location"] == START
     assert client.get(CONTACT)["Location"] == START
     assert client.post(CONTACT, {"medium": "email", "email": "a@exemple.fr"})["Location"] == START
 
@@ -968,11 +968,11 @@ def test_the_household_selectors_list_pending_requests_and_invitable_members(wai
 def _answer_in_a_second_session(new_client, **details) -> str:
     first = new_client()
     start(first, **details)
-    complete(first, "000001")
-    complete(first, "000002")
+    complete(first, "00000100")
+    complete(first, "00000200")
     second = new_client()
     start(second, **details)
-    return shown_errors(complete(second, "000003"))[0]
+    return shown_errors(complete(second, "00000300"))[0]
 
 
 def test_the_remaining_tries_are_the_same_for_a_member_and_an_unknown_nir_across_sessions(home, new_client):
@@ -992,5 +992,6 @@ def test_a_signup_code_cannot_be_typed_in_another_session(home, new_client):
 
     for _ in range(5):
         complete(other, code if code != last_code(to=home.child.email_on_file) else other_code(code))
+    rewind_code_ceilings(other.session[signup_views.SIGNUP_SESSION_KEY], 60)  # the back-off after 5 tries of a NIR
 
     assert complete(asking, code)["Location"] == "/premiere-connexion/bienvenue/"

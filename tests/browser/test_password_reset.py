@@ -38,7 +38,7 @@ def test_holder_who_never_migrated_resets_and_lands_on_onboarding(page: Page, ho
     holder = household.holder
     assert not Account.objects.filter(person=holder).exists()
     ask_for_a_code(page, spaced(holder.nir))
-    expect(page.locator("#reset-notice")).to_contain_text("un code à 6 chiffres vous est envoyé par e-mail")
+    expect(page.locator("#reset-notice")).to_contain_text("un code à 8 chiffres vous est envoyé par e-mail")
 
     complete(page, last_code(to=holder.email_on_file))
     # Signed in, the migration done by the code sent to the address on file: the onboarding screens come next.
@@ -90,7 +90,7 @@ def test_unknown_nir_sees_exactly_what_a_known_one_sees(open_page, household):
         ask_for_a_code(page, spaced(nir))
         notice = page.locator("#reset-notice").inner_text()
         # A wrong code, for the known NIR, and any code, for the unknown one, get the same answer.
-        complete(page, "000000" if who == "unknown" else f"{(int(last_code()) + 1) % 1_000_000:06d}")
+        complete(page, "00000000" if who == "unknown" else f"{(int(last_code()) + 1) % 10**8:08d}")
         expect(page).to_have_url(COMPLETE_PAGE)
         seen[who] = (notice, page.locator("#id_code-messages").inner_text(), page.title())
     assert seen["known"] == seen["unknown"]

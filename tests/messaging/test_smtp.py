@@ -48,7 +48,7 @@ def test_a_queued_email_arrives_at_the_smtp_server_in_french(smtp_settings, djan
     assert "Vous avez demandé à créer un nouveau mot de passe" in body
     assert "Ce code est valable 10 minutes" in body
     code = next(line.strip() for line in body.splitlines() if line.strip().isdigit())
-    assert len(code) == 6
+    assert len(code) == 8  # a reset code: 8 digits (verification.ceilings)
 
     message = OutboxMessage.objects.get()
     assert message.status == Status.SENT and message.attempts == 1

@@ -245,17 +245,17 @@ def test_at_most_five_sends_per_hour_per_person_even_across_destinations(person,
 def test_a_reset_code_does_not_validate_a_contact(person, clock, codes):
     issue(person, purpose=Purpose.PASSWORD_RESET, medium=Medium.SMS, destination=MOBILE)
     with pytest.raises(CodeInvalid, match="Aucun code en cours de validité"):
-        verify(person, "111111", purpose=Purpose.CONTACT)
+        verify(person, "00111111", purpose=Purpose.CONTACT)
     assert OneTimeCode.objects.get().attempts == 0
-    assert verify(person, "111111", purpose=Purpose.PASSWORD_RESET).purpose == Purpose.PASSWORD_RESET
+    assert verify(person, "00111111", purpose=Purpose.PASSWORD_RESET).purpose == Purpose.PASSWORD_RESET
 
 
 def test_a_contact_code_does_not_reset_a_password_nor_void_a_reset_code(person, codes):
     issue(person, purpose=Purpose.PASSWORD_RESET, destination=EMAIL)
     issue(person, purpose=Purpose.CONTACT, destination="autre@exemple.fr")  # another purpose: no resend delay
     with pytest.raises(CodeInvalid, match="Code incorrect"):
-        verify(person, "222222", purpose=Purpose.PASSWORD_RESET)
-    assert verify(person, "111111", purpose=Purpose.PASSWORD_RESET).destination == EMAIL
+        verify(person, "00222222", purpose=Purpose.PASSWORD_RESET)
+    assert verify(person, "00111111", purpose=Purpose.PASSWORD_RESET).destination == EMAIL
     assert verify(person, "222222", purpose=Purpose.CONTACT).destination == "autre@exemple.fr"
 
 
