@@ -49,8 +49,22 @@ def recently_authenticated(request: HttpRequest) -> bool:
 
 
 def mark_authenticated(request: HttpRequest) -> None:
-    """The person just typed their password (login or re-authentication)."""
+    """The person just typed their password again (re-authentication). The session gets a new key, its data kept
+    (ASVS 7.2.4: a key copied before this point no longer opens the session; the old one is deleted from the store),
+    and the password's clock restarts. The absolute lifetime still counts from the login (SESSION_STARTED_AT).
+
+    The login rotates the key itself (`django.contrib.auth.login`, in accounts.views.start_session)."""
+    request.session.cycle_key()
     request.session[SESSION_AUTH_AT] = time.time()
+    # The session's record in "Mes sessions" follows the new key (imported here: this module sits above the apps).
+    from moncompte.accounts import profile_services
+
+    if request.user.is_authenticated:
+        profile_services.session_record_follow_key(
+            account=request.user,
+            record_id=request.session.get(profile_services.SESSION_RECORD_KEY),
+            session_key=request.session.session_key,
+        )
 
 
 def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -75,6 +75,17 @@ def session_record_touch(*, record: SessionRecord, session_key: str | None) -> N
         SessionRecord.objects.filter(pk=record.pk, ended_at__isnull=True).update(**changes)
 
 
+def session_record_follow_key(*, account: Account, record_id: int | None, session_key: str | None) -> None:
+    """The session key was just rotated (a re-authentication, `web.mark_authenticated`): the record takes the new
+    key's fingerprint at once rather than at the next request, so that a password change, which keeps the record of
+    the current session by that fingerprint, still recognises it. "Mes sessions" knows the current record by the id
+    the session holds, which the rotation keeps."""
+    ref = journal_context.session_ref(session_key)
+    if record_id is None or not ref:
+        return
+    SessionRecord.objects.filter(pk=record_id, account=account, ended_at__isnull=True).update(session_ref=ref)
+
+
 def session_record_end(*, account: Account, record_id: int | None, reason: str) -> None:
     """The session ended on its own terms (logout, expiry). Nothing to journal; unknown ids are ignored."""
     if record_id is None:

@@ -18,7 +18,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
@@ -37,7 +39,7 @@ from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
-from moncompte.web import form_status, posted, recent_auth_required
+from moncompte.web import form_status, posted, recent_auth_required, recently_authenticated
 
 #: The medium in the address (`/mon-espace/coordonnees/mobile/`) → the medium of the code and the account field.
 CONTACT_MEDIA = {"email": Medium.EMAIL, "mobile": Medium.SMS}
@@ -325,27 +327,54 @@ def sessions_view(request: HttpRequest) -> HttpResponse:
         for record in selectors.sessions_active(request.user)
     ]
     rows.sort(key=lambda row: not row["current"])  # this session first
+    others = sum(1 for row in rows if not row["current"])
     return render(
         request,
         "accounts/profile/sessions.html",
-        {"rows": rows, "others": sum(1 for row in rows if not row["current"])},
+        {
+            "rows": rows,
+            "others": others,
+            "recent_auth": recently_authenticated(request),
+            "confirm": _closing_to_confirm(request, rows, others),
+        },
     )
 
 
 SESSION_SCOPES = ("one", "others", "all")
 
 
+def _closing_to_confirm(request: HttpRequest, rows: list[dict], others: int) -> dict | None:
+    """Back from the password that `sessions_end_view` asked for (`?end=<scope>&record=<id>`): the closing the person
+    chose, for them to confirm with one click (a GET ends nothing). Only while the password entry is recent, and
+    only for sessions still open; anything else shows the plain list."""
+    scope = request.GET.get("end")
+    if scope not in SESSION_SCOPES or not recently_authenticated(request):
+        return None
+    if scope == "one":
+        wanted = request.GET.get("record", "")
+        row = next((row for row in rows if not row["current"] and str(row["record"].pk) == wanted), None)
+        return {"scope": scope, "row": row} if row is not None else None
+    if scope == "others" and not others:
+        return None
+    return {"scope": scope, "row": None}
+
+
 @citizen_required
 @require_POST
 def sessions_end_view(request: HttpRequest) -> HttpResponse:
     """Sign out one session (scoped to the account's own: another id is a 404 and changes nothing), every other
-    session, or all of them including this one."""
+    session, or all of them including this one.
+
+    Ending any session but this one takes a recent password entry (ASVS 7.5.2): whoever holds a stolen session must
+    not be able to sign the person out of theirs. Without one nothing ends: the person confirms their password and
+    comes back to the list, which offers the same closing again. Signing out of this session alone never asks."""
     account = request.user
     scope = request.POST.get("scope", "")
     if scope not in SESSION_SCOPES:
         raise Http404
     current = request.session.get(SESSION_RECORD_KEY)
     open_records = SessionRecord.objects.filter(account=account, ended_at__isnull=True)
+    pending = {"end": scope}
     if scope == "one":
         try:
             record = selectors.session_get(account, request.POST.get("record"))
@@ -353,12 +382,23 @@ def sessions_end_view(request: HttpRequest) -> HttpResponse:
             raise Http404 from None
         records = open_records.filter(pk=record.pk)
         ends_this_one = record.pk == current
+        pending["record"] = record.pk
     elif scope == "others":
         records = open_records.exclude(pk=current) if current else open_records.none()
         ends_this_one = False
     else:
         records = open_records
         ends_this_one = True
+    if not recently_authenticated(request) and records.exclude(pk=current).exists():
+        messages.info(
+            request,
+            _(
+                "Pour fermer une autre session que celle-ci, confirmez d'abord votre mot de passe. Vous reviendrez "
+                "ensuite à vos sessions."
+            ),
+        )
+        back = f"{reverse('profile:sessions')}?{urlencode(pending)}"
+        return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': back})}")
     count = profile_services.sessions_end(account=account, records=records, scope=scope)
     if ends_this_one:
         auth_logout(request)
