@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate, update_session_auth_hash
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.signing import BadSignature
 from django.db import transaction
@@ -197,10 +198,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             # A secret checked and refused, including the one that triggers the axes lock: count it and journal it.
             count_login_failure(nir, ip, device_id=device_id)
             services.login_failed(person_id=result.person_id)
-        if getattr(request, "axes_locked_out", False):
-            return lockout_response(request, None, {"identifier": nir})
         if account is None and result is not None and device is None and step_up_required(nir):
-            # Under attack, a wrong password leads to the same code page as the right one: no guess is confirmed.
+            # Under attack, a wrong password leads to the same code page as the right one: no guess is confirmed,
+            # not even by the try that makes axes lock this address. Its lock stands (the next try from here is
+            # refused before any check, whatever the password), but this answer is the code page: AxesMiddleware
+            # replaces a response with its lock page only while this flag is set.
+            request.axes_locked_out = False
             return _step_up(
                 request,
                 None,
@@ -208,6 +211,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 remember=form.cleaned_data["remember"],
                 next_url=request.POST.get("next") or request.GET.get("next") or "",
             )
+        if getattr(request, "axes_locked_out", False):
+            return lockout_response(request, None, {"identifier": nir})
         if account is None:
             form.add_error(None, LOGIN_FAILED)
         else:
@@ -215,6 +220,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             next_url = request.POST.get("next") or request.GET.get("next") or ""
             remember = form.cleaned_data["remember"]
             if device is None and step_up_required(nir):
+                # Counted as a wrong one would be (axes, per address, per NIR), so that the state the next try
+                # meets does not tell either: only the code, sent to the person, tells them apart.
+                user_login_failed.send(sender=__name__, credentials={"identifier": nir}, request=request)
+                count_login_failure(nir, ip)
+                request.axes_locked_out = False
                 return _step_up(request, account, via=via, remember=remember, next_url=next_url)
             return _signed_in(request, account, via=via, remember=remember, next_url=next_url)
     status = 400 if form.is_bound else 200

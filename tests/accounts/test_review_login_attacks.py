@@ -662,3 +662,24 @@ def test_w8_a_password_found_while_the_nir_is_under_attack_still_needs_a_code_in
     response = login(browser("127.0.48.2"), nir, owner.raw_password)
 
     assert response["Location"] == LOGIN_CODE, "the found password alone opened the account"
+
+
+@pytest.mark.django_db
+@override_settings(AXES_FAILURE_LIMIT=5)
+def test_under_attack_the_try_that_locks_an_address_confirms_no_password_either(owner):
+    """Found while documenting the pathways (issue 8, item 7): under the step-up, the try that reached axes' limit
+    from an address got the lock page for a wrong password and the code page for the right one, one try in five; and
+    the lock the next try met told the same (a right password was not counted)."""
+    nir = owner.person.nir
+    attack_passwords(nir)
+    answers = {}
+    for label, last_password, ip in (("wrong", WRONG, "127.0.49.1"), ("right", owner.raw_password, "127.0.49.2")):
+        attacker = browser(ip)
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert login(attacker, nir, WRONG)["Location"] == LOGIN_CODE
+        fifth = login(attacker, nir, last_password)
+        sixth = login(attacker, nir, owner.raw_password)
+        answers[label] = (fifth.status_code, fifth.get("Location"), sixth.status_code)
+
+    assert answers["wrong"] == answers["right"] == (302, LOGIN_CODE, 429)
+    assert OneTimeCode.objects.filter(purpose=Purpose.LOGIN).count() == 1  # the right password's code left
