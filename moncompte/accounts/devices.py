@@ -99,9 +99,10 @@ def device_remember(request: HttpRequest, account: Account) -> TrustedDevice:
 
 
 @transaction.atomic
-def devices_forget(*, account: Account) -> int:
-    """Withdraw the trust of every device of the account (someone else may hold one). Returns how many."""
-    count, _detail = TrustedDevice.objects.filter(account=account).delete()
+def devices_forget(*, account: Account, keep_id: int | None = None) -> int:
+    """Withdraw the trust of every device of the account (someone else may hold one), but `keep_id` (the device the
+    person is using, after a password change). Returns how many."""
+    count, _detail = TrustedDevice.objects.filter(account=account).exclude(pk=keep_id).delete()
     return count
 
 

@@ -100,11 +100,13 @@ def _notify(account: Account, template: str, context: dict | None = None) -> Non
 
 
 @transaction.atomic
-def password_set(*, account: Account, password: str, reason: str) -> Account:
+def password_set(*, account: Account, password: str, reason: str, keep_device_id: int | None = None) -> Account:
     """Set a new personal password after checking it against AUTH_PASSWORD_VALIDATORS (raises ValidationError).
 
     Django's session hash changes with the password, so every other session of the account ends; the caller keeps
-    the current one with `update_session_auth_hash`."""
+    the current one with `update_session_auth_hash`. A changed password also withdraws the trust of every device
+    but the one in use (`keep_device_id`): whoever signed in elsewhere with the old password keeps no way around the
+    login limits."""
     validate_password(password, user=account)
     first = not account.has_usable_password()
     account.set_password(password)
@@ -121,6 +123,7 @@ def password_set(*, account: Account, password: str, reason: str) -> Account:
         account=account, keep_session_ref=journal_context.current().session_ref, reason=EndReason.PASSWORD_CHANGED
     )
     if not first:
+        devices.devices_forget(account=account, keep_id=keep_device_id)
         _notify(account, "accounts/notices/password_changed")
     return account
 

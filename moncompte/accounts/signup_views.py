@@ -518,7 +518,7 @@ def invitation_code_view(request: HttpRequest) -> HttpResponse:
     """The code of an SMS invitation, typed: it leads to the same page as an e-mail's link (birth date, password).
     Wrong codes are counted per address, shared by every process."""
     form = InvitationCodeForm(posted(request))
-    failures_key = f"invitation-code-failures:{login_client_ip(request)}"
+    failures_key = f"invitation-code-failures:{counters.address_bucket(login_client_ip(request))}"
     if request.method == "POST" and form.is_valid():
         if counters.get(failures_key) >= INVITATION_CODE_MAX_FAILURES:
             form.add_error(

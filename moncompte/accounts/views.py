@@ -503,7 +503,13 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
             return signed_out
     if request.method == "POST" and form.is_valid():
         request.session.pop(REAUTH_FAILURES_KEY, None)
-        services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="change")
+        device = devices.device_for_account(request, request.user.pk)
+        services.password_set(
+            account=request.user,
+            password=form.cleaned_data["password1"],
+            reason="change",
+            keep_device_id=device.pk if device is not None else None,
+        )
         update_session_auth_hash(request, request.user)
         messages.success(
             request, _("Votre mot de passe est modifié. Vos autres sessions ouvertes ont été fermées par sécurité.")

@@ -683,3 +683,23 @@ def test_under_attack_the_try_that_locks_an_address_confirms_no_password_either(
 
     assert answers["wrong"] == answers["right"] == (302, LOGIN_CODE, 429)
     assert OneTimeCode.objects.filter(purpose=Purpose.LOGIN).count() == 1  # the right password's code left
+
+
+@pytest.mark.django_db
+def test_a_password_change_withdraws_the_trust_of_every_device_but_the_one_in_use(owner):
+    """Found while documenting the pathways: a reset and "Ce n'était pas moi" withdrew device trust, a password change
+    did not, so whoever had signed in elsewhere with the old password kept a way around the login limits."""
+    nir = owner.person.nir
+    here, elsewhere = trusted_browser(owner, "127.0.50.1"), trusted_browser(owner, "127.0.50.2")
+    assert login(here, nir, owner.raw_password)["Location"] == DASHBOARD
+
+    here.post(
+        "/mon-espace/mot-de-passe/",
+        {"current_password": owner.raw_password, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+    assert TrustedDevice.objects.filter(account=owner).count() == 1
+    attack_passwords(nir)
+    assert login(elsewhere, nir, NEW_PASSWORD)["Location"] == LOGIN_CODE  # an untrusted client again: stepped up
+    here.post(LOGOUT)
+    assert login(here, nir, NEW_PASSWORD)["Location"] == DASHBOARD  # the device in use keeps its trust
