@@ -69,7 +69,8 @@ class AccountAdmin(admin.ModelAdmin):
     """Contacts and roles are read-only here, for superusers too (ASVS 6.4.3, 6.3.4): a contact changes through
     « Corriger une coordonnée » (`services.contact_correct_by_agent`: journaled, the validation cleared, the old
     contact warned), roles through `manage.py agent_roles` (`services.account_roles_set`, journaled). The password
-    hash and the login id (a citizen's NIR) are not shown at all. Accounts are opened by the services, never here."""
+    hash and the login id (a citizen's NIR) are not shown at all. Accounts are opened by the services, never here;
+    they are closed and reopened by journaled actions, never deleted."""
 
     list_display = ["__str__", "is_staff", "is_active", "created_at", "onboarded_at"]
     list_filter = ["is_staff", "is_active"]
@@ -81,6 +82,7 @@ class AccountAdmin(admin.ModelAdmin):
         "email_verified_at",
         "mobile",
         "mobile_verified_at",
+        "is_active",
         "is_staff",
         "is_superuser",
         "groups",
@@ -90,11 +92,14 @@ class AccountAdmin(admin.ModelAdmin):
         "created_at",
         "onboarded_at",
     ]
-    actions = ["end_sessions"]
+    actions = ["end_sessions", "deactivate", "reactivate"]
     change_form_template = "admin/accounts/account/change_form.html"
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an account is closed (« Fermer les comptes sélectionnés »), never deleted: its journal stays
 
     def get_urls(self):
         # Before the default ones: "<path:object_id>/" would take this path for an object id.
@@ -155,6 +160,21 @@ class AccountAdmin(admin.ModelAdmin):
             for account in accounts
         )
         self.message_user(request, f"{ended} session(s) fermée(s) sur {len(accounts)} compte(s).", messages.SUCCESS)
+
+    @admin.action(description="Fermer les comptes sélectionnés (plus aucune connexion)", permissions=["change"])
+    def deactivate(self, request, queryset):
+        closed = self._each(request, queryset, profile_services.account_deactivate_by_agent)
+        self.message_user(request, f"{closed} compte(s) fermé(s) ; leurs sessions sont terminées.", messages.SUCCESS)
+
+    @admin.action(description="Rouvrir les comptes sélectionnés", permissions=["change"])
+    def reactivate(self, request, queryset):
+        reopened = self._each(request, queryset, profile_services.account_reactivate_by_agent)
+        self.message_user(request, f"{reopened} compte(s) rouvert(s).", messages.SUCCESS)
+
+    @staticmethod
+    def _each(request, queryset, service) -> int:
+        """Run an agent's service on each selected account; how many it changed."""
+        return sum(service(account=account, agent_account_id=request.user.pk) for account in queryset)
 
 
 @admin.register(SecurityReport)

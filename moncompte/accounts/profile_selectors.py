@@ -77,6 +77,8 @@ KIND_LABELS = {
         "connus"
     ),
     "alert.code_ceiling": gettext_lazy("Plafond de codes à usage unique atteint"),
+    "account.deactivated_by_agent": gettext_lazy("Fermeture de votre compte par la Caf"),
+    "account.reactivated_by_agent": gettext_lazy("Réouverture de votre compte par la Caf"),
 }
 #: Delegation granted at the partner's first login with the shared case PIN (origin "case_pin").
 DELEGATION_FROM_PIN_LABEL = gettext_lazy("Délégation reprise du mot de passe du dossier, à la première connexion")

@@ -352,3 +352,46 @@ def sessions_end_all_by_agent(*, agent_account_id: int | None) -> int:
     )
     journal.record("security.all_sessions_ended_by_agent", after={"count": ended}, actor_account_id=agent_account_id)
     return ended
+
+
+@transaction.atomic
+def account_deactivate_by_agent(*, account: Account, agent_account_id: int | None) -> bool:
+    """An agent closes an account (a death, a fraud under investigation): it can no longer sign in, by any pathway
+    nor a reset (ASVS 7.4.2), every session ends, every device loses its trust and every code in flight is voided.
+    Journaled; the person is not told here (the agency writes to them as the case requires). Returns False when the
+    account was already closed (nothing changes)."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if not account.is_active:
+        return False
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+    ended = SessionRecord.objects.filter(account=account, ended_at__isnull=True).update(
+        ended_at=timezone.now(), end_reason=END_REASON_AGENT
+    )
+    devices.devices_forget(account=account)
+    verification.codes_void_all(person_id=account.person_id)
+    journal.record(
+        "account.deactivated_by_agent",
+        person_id=account.person_id,
+        after={"account": account.pk, "sessions_ended": ended},
+        actor_account_id=agent_account_id,
+    )
+    return True
+
+
+@transaction.atomic
+def account_reactivate_by_agent(*, account: Account, agent_account_id: int | None) -> bool:
+    """An agent reopens a closed account. Its password is unchanged; no session or device trust comes back.
+    Journaled. Returns False when the account was open (nothing changes)."""
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.is_active:
+        return False
+    account.is_active = True
+    account.save(update_fields=["is_active"])
+    journal.record(
+        "account.reactivated_by_agent",
+        person_id=account.person_id,
+        after={"account": account.pk},
+        actor_account_id=agent_account_id,
+    )
+    return True

@@ -328,3 +328,57 @@ def test_an_agent_who_is_not_superuser_cannot_end_every_session(citizen):
     assert client.get(END_ALL).status_code == 403
     assert client.post(END_ALL, {"confirm": "oui"}).status_code == 403
     assert person.get(DASHBOARD).status_code == 200
+
+
+# --- Closing an account (ASVS 7.4.2): a journaled action, never a checkbox nor a deletion ---------------------------
+
+
+@pytest.mark.django_db
+def test_the_active_flag_is_read_only_and_no_account_can_be_deleted_in_the_admin(citizen):
+    agent = make_agent("agent", "view_account", "change_account", "delete_account")
+    admin = admin_client(agent)
+
+    page = admin.get(f"{ACCOUNTS}{citizen.pk}/change/").content.decode()
+    admin.post(f"{ACCOUNTS}{citizen.pk}/change/", {"is_active": ""})
+    deleted = admin.post(ACCOUNTS, {"action": "delete_selected", "_selected_action": [citizen.pk], "post": "yes"})
+
+    assert 'name="is_active"' not in page
+    citizen.refresh_from_db()
+    assert citizen.is_active
+    assert deleted.status_code in (200, 302) and Account.objects.filter(pk=citizen.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_agent_closes_an_account_its_sessions_end_it_cannot_sign_in_nor_reset_and_it_reopens(citizen):
+    agent = make_agent()
+    admin = admin_client(agent)
+    phone = citizen_client(citizen)
+    reset_code = Client(HTTP_HOST="localhost")
+
+    assert admin.post(ACCOUNTS, {"action": "deactivate", "_selected_action": [citizen.pk]}).status_code == 302
+
+    assert is_signed_out(phone)
+    assert set(SessionRecord.objects.filter(account=citizen).values_list("end_reason", flat=True)) == {"agent"}
+    assert not sign_in_works(citizen)
+    reset_code.post(RESET, {"identifier": citizen.person.nir, "medium": "email"})
+    assert not OutboxMessage.objects.filter(to=citizen.email, template="verification/reset").exists()
+    closed = Entry.objects.get(kind="account.deactivated_by_agent")
+    assert (closed.person_id, closed.actor_account_id, closed.after["sessions_ended"]) == (
+        citizen.person_id,
+        agent.pk,
+        1,
+    )
+    # Closing it again changes nothing and journals nothing.
+    admin.post(ACCOUNTS, {"action": "deactivate", "_selected_action": [citizen.pk]})
+    assert Entry.objects.filter(kind="account.deactivated_by_agent").count() == 1
+
+    admin.post(ACCOUNTS, {"action": "reactivate", "_selected_action": [citizen.pk]})
+
+    assert sign_in_works(citizen)
+    assert Entry.objects.get(kind="account.reactivated_by_agent").actor_account_id == agent.pk
+
+
+def sign_in_works(account) -> bool:
+    client = Client(HTTP_HOST="localhost")
+    response = client.post("/connexion/", {"identifier": account.person.nir, "password": account.raw_password})
+    return response.status_code == 302 and response["Location"] == DASHBOARD
