@@ -15,11 +15,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
-#: When the password was last typed in this session (login or re-authentication), as a Unix time.
-SESSION_AUTH_AT = "_auth_at"
-#: When the session was opened (the absolute lifetime counts from here; a re-authentication does not extend it).
-SESSION_STARTED_AT = "_started_at"
-SESSION_LAST_SEEN = "_last_seen"
+from moncompte.accounts import sessions
+from moncompte.accounts.sessions import SESSION_AUTH_AT
 
 
 def posted(request: HttpRequest):
@@ -49,22 +46,9 @@ def recently_authenticated(request: HttpRequest) -> bool:
 
 
 def mark_authenticated(request: HttpRequest) -> None:
-    """The person just typed their password again (re-authentication). The session gets a new key, its data kept
-    (ASVS 7.2.4: a key copied before this point no longer opens the session; the old one is deleted from the store),
-    and the password's clock restarts. The absolute lifetime still counts from the login (SESSION_STARTED_AT).
-
-    The login rotates the key itself (`django.contrib.auth.login`, in accounts.views.start_session)."""
-    request.session.cycle_key()
-    request.session[SESSION_AUTH_AT] = time.time()
-    # The session's record in "Mes sessions" follows the new key (imported here: this module sits above the apps).
-    from moncompte.accounts import profile_services
-
-    if request.user.is_authenticated:
-        profile_services.session_record_follow_key(
-            account=request.user,
-            record_id=request.session.get(profile_services.SESSION_RECORD_KEY),
-            session_key=request.session.session_key,
-        )
+    """The person just typed their password again: a new session key, the password's clock restarts
+    (accounts.sessions.session_reauthenticated)."""
+    sessions.session_reauthenticated(request)
 
 
 def recent_auth_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

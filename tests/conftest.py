@@ -96,7 +96,7 @@ def sign_in(client, account, password: str | None = None, **extra):
 def password_typed_long_ago(client, seconds: float | None = None) -> None:
     """Make the session's last password entry older than REAUTH_MAX_AGE (or `seconds` ago): the next security
     change asks for the password again."""
-    from moncompte.web import SESSION_AUTH_AT
+    from moncompte.accounts.sessions import SESSION_AUTH_AT
 
     session = client.session
     session[SESSION_AUTH_AT] = time.time() - (settings.REAUTH_MAX_AGE + 1 if seconds is None else seconds)

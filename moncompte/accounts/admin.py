@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from moncompte.accounts import profile_services, services
+from moncompte.accounts import profile_services, services, sessions
 from moncompte.accounts.admin_login import AgentLoginForm
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.identity.phones import PhoneError, parse_mobile
@@ -156,8 +156,7 @@ class AccountAdmin(admin.ModelAdmin):
     def end_sessions(self, request, queryset):
         accounts = list(queryset)
         ended = sum(
-            profile_services.sessions_end_by_agent(account=account, agent_account_id=request.user.pk)
-            for account in accounts
+            sessions.sessions_end_by_agent(account=account, agent_account_id=request.user.pk) for account in accounts
         )
         self.message_user(request, f"{ended} session(s) fermée(s) sur {len(accounts)} compte(s).", messages.SUCCESS)
 
@@ -234,7 +233,7 @@ class SessionRecordAdmin(ReadOnlyAdmin):
         if not self.has_end_all_permission(request):
             raise PermissionDenied
         if request.method == "POST" and request.POST.get("confirm") == "oui":
-            ended = profile_services.sessions_end_all_by_agent(agent_account_id=request.user.pk)
+            ended = sessions.sessions_end_all_by_agent(agent_account_id=request.user.pk)
             self.message_user(
                 request,
                 f"{ended} session(s) fermée(s). Chaque personne est déconnectée à sa prochaine action.",

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
-from moncompte.accounts import profile_services
+from moncompte.accounts import sessions
 from moncompte.accounts.models import SessionRecord
+from moncompte.accounts.sessions import SESSION_AUTH_AT, SESSION_LAST_SEEN, SESSION_STARTED_AT
 from moncompte.journal.middleware import client_ip
-from moncompte.web import SESSION_AUTH_AT, SESSION_LAST_SEEN, SESSION_STARTED_AT
 
 
 class NoStoreMiddleware:
@@ -44,10 +44,10 @@ class SessionLifetimeMiddleware:
             now = time.time()
             started = request.session.get(SESSION_STARTED_AT, now)
             last_seen = request.session.get(SESSION_LAST_SEEN, now)
-            record_id = request.session.get(profile_services.SESSION_RECORD_KEY)
+            record_id = request.session.get(sessions.SESSION_RECORD_KEY)
             if now - last_seen > settings.SESSION_IDLE_TIMEOUT or now - started > settings.SESSION_ABSOLUTE_LIFETIME:
-                profile_services.session_record_end(
-                    account=request.user, record_id=record_id, reason=profile_services.EndReason.EXPIRED
+                sessions.session_record_end(
+                    account=request.user, record_id=record_id, reason=sessions.EndReason.EXPIRED
                 )
                 logout(request)
                 return self.expired(request)
@@ -64,19 +64,19 @@ class SessionLifetimeMiddleware:
         if record_id is None:
             # A session opened without `start_session` (the admin's login, a test's force_login, a session from
             # before the records existed): it gets its record now, so it can be listed and signed out.
-            record = profile_services.session_record_open(
+            record = sessions.session_record_open(
                 account=request.user,
                 session_key=request.session.session_key,
                 via=request.session.get("auth_via", ""),
                 user_agent=request.headers.get("User-Agent", ""),
                 ip_address=client_ip(request),
             )
-            request.session[profile_services.SESSION_RECORD_KEY] = record.pk
+            request.session[sessions.SESSION_RECORD_KEY] = record.pk
             return True
         record = SessionRecord.objects.filter(pk=record_id, account=request.user).first()
         if record is None or record.ended_at is not None:
             return False
-        profile_services.session_record_touch(record=record, session_key=request.session.session_key)
+        sessions.session_record_touch(record=record, session_key=request.session.session_key)
         return True
 
     @staticmethod

@@ -15,106 +15,18 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from moncompte.accounts import devices, services
-from moncompte.accounts.models import Account, SecurityReport, SessionRecord
+from moncompte.accounts import devices, services, sessions
+from moncompte.accounts.models import Account, SecurityReport
+from moncompte.accounts.sessions import EndReason
 from moncompte.households.models import Delegation, DelegationOrigin
-from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.services import message_queue, person_notify
 from moncompte.verification import services as verification
 from moncompte.verification.models import OneTimeCode, Purpose
-
-#: The session data key holding the id of the session's record.
-SESSION_RECORD_KEY = "_session_record"
-#: last_seen_at is written at most this often (seconds): one write a minute, not one a request.
-TOUCH_INTERVAL = 60
-
-
-class EndReason:
-    LOGOUT = "logout"
-    EXPIRED = "expired"
-    SIGNED_OUT = "signed_out"  # from "Mes sessions"
-    PASSWORD_CHANGED = "password_changed"  # noqa: S105 (a reason, not a secret)
-    SECURITY_REPORT = "security_report"
-
-
-# --- Session records -------------------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def session_record_open(
-    *, account: Account, session_key: str | None, via: str, user_agent: str, ip_address: str | None
-) -> SessionRecord:
-    """A new signed-in session, as "Mes sessions" lists it. The caller stores the record's id in the session."""
-    return SessionRecord.objects.create(
-        account=account,
-        session_ref=journal_context.session_ref(session_key),
-        via=via[:16],
-        user_agent=(user_agent or "")[:256],
-        ip_address=ip_address,
-        last_seen_at=timezone.now(),
-    )
-
-
-def session_record_touch(*, record: SessionRecord, session_key: str | None) -> None:
-    """The session is in use: move last_seen_at (at most once a minute), and follow the session key when Django
-    rotated it (a password change does), so the record keeps the fingerprint the journal entries carry."""
-    now = timezone.now()
-    ref = journal_context.session_ref(session_key)
-    changes = {}
-    if (now - record.last_seen_at).total_seconds() >= TOUCH_INTERVAL:
-        changes["last_seen_at"] = now
-    if ref and ref != record.session_ref:
-        changes["session_ref"] = ref
-    if changes:
-        SessionRecord.objects.filter(pk=record.pk, ended_at__isnull=True).update(**changes)
-
-
-def session_record_follow_key(*, account: Account, record_id: int | None, session_key: str | None) -> None:
-    """The session key was just rotated (a re-authentication, `web.mark_authenticated`): the record takes the new
-    key's fingerprint at once rather than at the next request, so that a password change, which keeps the record of
-    the current session by that fingerprint, still recognises it. "Mes sessions" knows the current record by the id
-    the session holds, which the rotation keeps."""
-    ref = journal_context.session_ref(session_key)
-    if record_id is None or not ref:
-        return
-    SessionRecord.objects.filter(pk=record_id, account=account, ended_at__isnull=True).update(session_ref=ref)
-
-
-def session_record_end(*, account: Account, record_id: int | None, reason: str) -> None:
-    """The session ended on its own terms (logout, expiry). Nothing to journal; unknown ids are ignored."""
-    if record_id is None:
-        return
-    SessionRecord.objects.filter(pk=record_id, account=account, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=reason
-    )
-
-
-def session_records_end_others(*, account: Account, keep_session_ref: str, reason: str) -> int:
-    """Mark ended every open record of the account but the one of the current session (by its fingerprint; an empty
-    one keeps none). Called by `services.password_set`, whose new password already ends those sessions for Django."""
-    records = SessionRecord.objects.filter(account=account, ended_at__isnull=True)
-    if keep_session_ref:
-        records = records.exclude(session_ref=keep_session_ref)
-    return records.update(ended_at=timezone.now(), end_reason=reason)
-
-
-@transaction.atomic
-def sessions_end(*, account: Account, records: QuerySet[SessionRecord], scope: str) -> int:
-    """The person signs sessions out from "Mes sessions" (`scope`: one, others, all). Each is signed out at its next
-    request (SessionLifetimeMiddleware). The caller scoped `records` to the account; this checks it again."""
-    ids = list(records.filter(account=account, ended_at__isnull=True).values_list("pk", flat=True))
-    if not ids:
-        return 0
-    SessionRecord.objects.filter(pk__in=ids).update(ended_at=timezone.now(), end_reason=EndReason.SIGNED_OUT)
-    journal.record("security.sessions_ended", person_id=account.person_id, after={"scope": scope, "count": len(ids)})
-    return len(ids)
-
 
 # --- Contact changes -------------------------------------------------------------------------------------------------
 
@@ -239,9 +151,7 @@ def security_report(*, account: Account, entry: Entry, source: str, site_url: st
         verification.codes_void_all(person_id=account.person_id)
         # Whoever acted may hold a trusted device of the account: it loses the trust, and the limits apply to it.
         devices_forgotten = devices.devices_forget(account=account)
-        ended = SessionRecord.objects.filter(account=account, ended_at__isnull=True).update(
-            ended_at=timezone.now(), end_reason=EndReason.SECURITY_REPORT
-        )
+        ended = sessions.session_records_end_all(account=account, reason=EndReason.SECURITY_REPORT)
         report = SecurityReport.objects.create(account=account, entry_id=entry.pk, kind=entry.kind, source=source)
         journal.record(
             "security.reported",
@@ -320,40 +230,6 @@ def security_report_mark_handled(*, report: SecurityReport, agent_account_id: in
     return report
 
 
-# --- Sessions ended by an agent (issue 8, item 4; ASVS 7.4.5) -------------------------------------------------------
-
-#: The end reason of the sessions an agent closed from the admin.
-END_REASON_AGENT = "agent"
-
-
-@transaction.atomic
-def sessions_end_by_agent(*, account: Account, agent_account_id: int | None) -> int:
-    """An agent closes every session of an account (a stolen phone reported at the counter, an account under attack).
-    Each is signed out at its next request (SessionLifetimeMiddleware), as from "Mes sessions"; the person sees the
-    closing in their security history. Returns how many sessions were open."""
-    ended = SessionRecord.objects.filter(account=account, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=END_REASON_AGENT
-    )
-    journal.record(
-        "security.sessions_ended_by_agent",
-        person_id=account.person_id,
-        after={"account": account.pk, "count": ended},
-        actor_account_id=agent_account_id,
-    )
-    return ended
-
-
-@transaction.atomic
-def sessions_end_all_by_agent(*, agent_account_id: int | None) -> int:
-    """Every citizen's session ends (a leaked session store, a flaw in the login): one UPDATE, one journal entry
-    with the count. Agents' sessions stay open, the asking agent's included. Returns how many were open."""
-    ended = SessionRecord.objects.filter(ended_at__isnull=True, account__is_staff=False).update(
-        ended_at=timezone.now(), end_reason=END_REASON_AGENT
-    )
-    journal.record("security.all_sessions_ended_by_agent", after={"count": ended}, actor_account_id=agent_account_id)
-    return ended
-
-
 @transaction.atomic
 def account_deactivate_by_agent(*, account: Account, agent_account_id: int | None) -> bool:
     """An agent closes an account (a death, a fraud under investigation): it can no longer sign in, by any pathway
@@ -365,9 +241,7 @@ def account_deactivate_by_agent(*, account: Account, agent_account_id: int | Non
         return False
     account.is_active = False
     account.save(update_fields=["is_active"])
-    ended = SessionRecord.objects.filter(account=account, ended_at__isnull=True).update(
-        ended_at=timezone.now(), end_reason=END_REASON_AGENT
-    )
+    ended = sessions.session_records_end_all(account=account, reason=EndReason.AGENT)
     devices.devices_forget(account=account)
     verification.codes_void_all(person_id=account.person_id)
     journal.record(

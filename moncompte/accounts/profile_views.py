@@ -27,11 +27,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from moncompte.accounts import profile_selectors as selectors
-from moncompte.accounts import profile_services
+from moncompte.accounts import profile_services, sessions
 from moncompte.accounts.forms import CodeForm
 from moncompte.accounts.models import SecurityReport, SessionRecord
 from moncompte.accounts.profile_forms import ContactChangeForm, CorrectionForm, ReportForm
-from moncompte.accounts.profile_services import SESSION_RECORD_KEY, NotMeLinkError
+from moncompte.accounts.profile_services import NotMeLinkError
+from moncompte.accounts.sessions import SESSION_RECORD_KEY
 from moncompte.households import policy
 from moncompte.identity import services as identity_services
 from moncompte.journal.models import Entry
@@ -399,7 +400,7 @@ def sessions_end_view(request: HttpRequest) -> HttpResponse:
         )
         back = f"{reverse('profile:sessions')}?{urlencode(pending)}"
         return redirect(f"{reverse('accounts:reauth')}?{urlencode({'next': back})}")
-    count = profile_services.sessions_end(account=account, records=records, scope=scope)
+    count = sessions.sessions_end(account=account, records=records, scope=scope)
     if ends_this_one:
         auth_logout(request)
         messages.success(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from moncompte.accounts import devices
 from moncompte.accounts.models import Account
+from moncompte.accounts.sessions import EndReason, session_records_end_others
 from moncompte.households.models import PIN_ROLES
 from moncompte.households.selectors import memberships_for_person
 from moncompte.identity.models import Person
@@ -116,9 +117,6 @@ def password_set(*, account: Account, password: str, reason: str, keep_device_id
         "password.created" if first else "password.changed", person_id=account.person_id, after={"reason": reason}
     )
     # "Mes sessions" shows the other sessions as ended too; the current one is known by the journal's fingerprint.
-    # (Imported here: profile_services builds on this module.)
-    from moncompte.accounts.profile_services import EndReason, session_records_end_others
-
     session_records_end_others(
         account=account, keep_session_ref=journal_context.current().session_ref, reason=EndReason.PASSWORD_CHANGED
     )

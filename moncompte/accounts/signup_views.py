@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from moncompte.accounts import signup
 from moncompte.accounts.forms import CodeForm, ContactForm
 from moncompte.accounts.models import Account
+from moncompte.accounts.sessions import start_session
 from moncompte.accounts.signup_forms import (
     NO_CONTACT_ON_FILE,
     DecisionForm,
@@ -39,7 +40,6 @@ from moncompte.accounts.signup_forms import (
     fifteenth_birthday,
 )
 from moncompte.accounts.throttling import login_client_ip
-from moncompte.accounts.views import start_session
 from moncompte.households import invitations, policy
 from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
 from moncompte.identity.models import Person

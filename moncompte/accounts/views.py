@@ -10,13 +10,11 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, update_session_auth_hash
-from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.signing import BadSignature
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from moncompte.accounts import devices, services
+from moncompte.accounts import devices, services, sessions
 from moncompte.accounts.authentication import AUTH_VIA_PASSWORD
 from moncompte.accounts.forms import (
     CodeForm,
@@ -40,6 +38,7 @@ from moncompte.accounts.forms import (
 )
 from moncompte.accounts.models import Account
 from moncompte.accounts.onboarding import onboarding_context
+from moncompte.accounts.sessions import start_session
 from moncompte.accounts.throttling import (
     Throttled,
     check_login_allowed,
@@ -55,7 +54,6 @@ from moncompte.identity.models import Person
 from moncompte.identity.nir import NirError, parse_nir
 from moncompte.identity.phones import format_mobile
 from moncompte.identity.selectors import person_get_by_nir
-from moncompte.journal import context as journal_context
 from moncompte.messaging.models import Medium
 from moncompte.verification import ceilings
 from moncompte.verification.errors import CeilingReached
@@ -70,9 +68,6 @@ from moncompte.verification.services import (
     resend_wait_message,
 )
 from moncompte.web import (
-    SESSION_AUTH_AT,
-    SESSION_LAST_SEEN,
-    SESSION_STARTED_AT,
     form_status,
     mark_authenticated,
     minimum_duration,
@@ -111,38 +106,6 @@ def _remembered_nir(request: HttpRequest) -> str:
 def format_nir(nir13: str) -> str:
     """1 84 05 75 123 456: the grouping printed on the carte Vitale, easier to check than 13 digits in a row."""
     return f"{nir13[0]} {nir13[1:3]} {nir13[3:5]} {nir13[5:7]} {nir13[7:10]} {nir13[10:13]}"
-
-
-@transaction.atomic
-def start_session(request: HttpRequest, account: Account, *, via: str) -> None:
-    """Log in with a new session key (Django rotates it), start the session clocks, journal the login and make this
-    browser a trusted device of the account.
-
-    One transaction: the new session row, last_login, axes' bookkeeping and the journal entry commit together, in
-    one commit instead of four (each commit waits for the disk; see docs/benchmarks.md)."""
-    auth_login(request, account, backend="moncompte.accounts.authentication.NirBackend")
-    now = time.time()
-    request.session[SESSION_STARTED_AT] = now
-    request.session[SESSION_AUTH_AT] = now
-    request.session[SESSION_LAST_SEEN] = now
-    request.session["auth_via"] = via
-    # The session as "Mes sessions" lists it; its id in the session lets SessionLifetimeMiddleware find it.
-    from moncompte.accounts import profile_services
-    from moncompte.journal.middleware import client_ip
-
-    record = profile_services.session_record_open(
-        account=account,
-        session_key=request.session.session_key,
-        via=via,
-        user_agent=request.headers.get("User-Agent", ""),
-        ip_address=client_ip(request),
-    )
-    request.session[profile_services.SESSION_RECORD_KEY] = record.pk
-    devices.device_remember(request, account)
-    with journal_context.acting(
-        actor_account_id=account.pk, session_ref=journal_context.session_ref(request.session.session_key)
-    ):
-        services.login_succeeded(account=account, via=via)
 
 
 def _safe_next(request: HttpRequest, next_url: str) -> str:
@@ -340,13 +303,12 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
 
 def sign_out(request: HttpRequest) -> None:
     """End the session, and its record in "Mes sessions"."""
-    from moncompte.accounts import profile_services
 
     if request.user.is_authenticated:
-        profile_services.session_record_end(
+        sessions.session_record_end(
             account=request.user,
-            record_id=request.session.get(profile_services.SESSION_RECORD_KEY),
-            reason=profile_services.EndReason.LOGOUT,
+            record_id=request.session.get(sessions.SESSION_RECORD_KEY),
+            reason=sessions.EndReason.LOGOUT,
         )
     auth_logout(request)
 

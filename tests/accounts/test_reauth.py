@@ -7,8 +7,9 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.journal.models import Entry
-from moncompte.web import SESSION_AUTH_AT, recent_auth_required
+from moncompte.web import recent_auth_required
 from tests.conftest import errors, password_typed_long_ago
 
 LOGIN = "/connexion/"

@@ -573,7 +573,7 @@ def test_w6_a_password_reset_withdraws_the_trust_of_the_other_devices_as_devices
     device:<id>) to the owner's contact, and is told plainly whether a code left.
 
     EXPECTED: after a reset, only the browser that reset is trusted. FIX: call devices.devices_forget(account=...)
-    in services.password_reset_complete (before views.start_session makes the resetting browser trusted), or
+    in services.password_reset_complete (before sessions.start_session makes the resetting browser trusted), or
     correct the docstring and ADR 008 if the trust is meant to survive."""
     thief = browser("127.0.46.1")
     assert login(thief, owner.person.nir, owner.raw_password)["Location"] == DASHBOARD

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from moncompte.accounts.models import SessionRecord
-from moncompte.accounts.profile_services import SESSION_RECORD_KEY
+from moncompte.accounts.sessions import SESSION_RECORD_KEY
 from moncompte.journal.context import session_ref
 from moncompte.journal.models import Entry
 from tests.conftest import last_code, page_text

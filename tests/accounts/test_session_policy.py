@@ -15,10 +15,9 @@ import pytest
 from django.conf import settings
 
 from moncompte.accounts.models import SessionRecord
-from moncompte.accounts.profile_services import SESSION_RECORD_KEY
+from moncompte.accounts.sessions import SESSION_AUTH_AT, SESSION_RECORD_KEY, SESSION_STARTED_AT
 from moncompte.journal.context import session_ref
 from moncompte.journal.models import Entry
-from moncompte.web import SESSION_AUTH_AT, SESSION_STARTED_AT
 from tests.accounts.test_session_list import (
     CHROME_ANDROID,
     DASHBOARD,

@@ -17,8 +17,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.households.models import Role, SignupRequest
-from moncompte.web import SESSION_AUTH_AT
 from tests.browser.conftest import A11Y_CHECKS, choose, click, field, login, set_new_password
 from tests.conftest import last_code
 from tests.factories import MembershipFactory, PersonFactory, family

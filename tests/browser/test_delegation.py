@@ -8,9 +8,9 @@ from importlib import import_module
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.households.models import Delegation
 from moncompte.messaging.models import OutboxMessage
-from moncompte.web import SESSION_AUTH_AT
 from tests.browser.conftest import PASSWORD_LABEL, click, field, login
 from tests.factories import family
 

@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.households.delegation import (
     DelegationError,
     delegation_grant,
@@ -15,7 +16,6 @@ from moncompte.households.models import Delegation, DelegationOrigin, Membership
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
-from moncompte.web import SESSION_AUTH_AT
 from tests.conftest import errors, page_text
 from tests.factories import AccountFactory, CaseFactory, family
 
