@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from moncompte.households.models import Case, Delegation, Membership, Role
-from moncompte.households.selectors import household_of
+from moncompte.households.selectors import household_of, memberships_for_person
 from moncompte.identity.models import Person
 
 
@@ -169,7 +169,7 @@ def memberships_of(who) -> QuerySet[Membership]:
     person = _person(who)
     if person is None:
         return Membership.objects.none()
-    return Membership.objects.filter(person=person).select_related("case").order_by("case__case_number")
+    return memberships_for_person(person)
 
 
 def members_visible(who, case: Case) -> QuerySet[Membership]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.utils import timezone
 
 from moncompte.households.models import Case
 from moncompte.journal import services as journal
@@ -28,15 +27,6 @@ def case_check_pin(case: Case, pin: str) -> bool:
             journal.record("case.pin_rehashed", case_number=case.case_number)
 
     return check_password(pin, case.pin_hash, setter=upgrade, preferred=PIN_HASHER)
-
-
-@transaction.atomic
-def case_set_pin_hash(*, case: Case, pin_hash: str) -> None:
-    """Store an already computed PIN hash (the legacy import hashes in parallel, outside the transaction)."""
-    case.pin_hash = pin_hash
-    case.pin_changed_at = timezone.now()
-    case.save(update_fields=["pin_hash", "pin_changed_at", "updated_at"])
-    journal.record("case.pin_changed", case_number=case.case_number)
 
 
 # Delegation and separation live in their own modules; importing them here registers their undo handlers with the

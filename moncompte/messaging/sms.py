@@ -6,14 +6,11 @@ No maintained library fits an agency's own HTTP gateway, so the interface is our
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,13 +38,6 @@ class OutboxBackend(BaseSmsBackend):
     """No gateway configured: the message stays in the outbox, readable on the development page."""
 
     def send_messages(self, messages: list[SmsMessage]) -> int:
-        return len(messages)
-
-
-class ConsoleBackend(BaseSmsBackend):
-    def send_messages(self, messages: list[SmsMessage]) -> int:
-        for message in messages:
-            logger.info("SMS to %s…: %d characters", message.to[:6], len(message.text))
         return len(messages)
 
 
@@ -81,8 +71,3 @@ class HttpGatewayBackend(BaseSmsBackend):
 
 def get_connection(backend: str | None = None, fail_silently: bool = False, **kwargs) -> BaseSmsBackend:
     return import_string(backend or settings.SMS_BACKEND)(fail_silently=fail_silently, **kwargs)
-
-
-def send_sms(to: str, text: str, *, fail_silently: bool = False, connection: BaseSmsBackend | None = None) -> int:
-    connection = connection or get_connection(fail_silently=fail_silently)
-    return connection.send_messages([SmsMessage(to=to, text=text)])
