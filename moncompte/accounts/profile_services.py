@@ -26,15 +26,9 @@ from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.services import message_queue, person_notify
 from moncompte.verification import services as verification
-from moncompte.verification.models import OneTimeCode, Purpose
+from moncompte.verification.models import Purpose
 
 # --- Contact changes -------------------------------------------------------------------------------------------------
-
-
-def contact_change_start(*, account: Account, medium: str, value: str) -> OneTimeCode:
-    """Send a code to the NEW contact (raises CodeThrottled). The caller re-authenticated the person and checked
-    that the value differs from the current one."""
-    return services.contact_send_code(account=account, medium=medium, value=value)
 
 
 def contact_change_confirm(*, account: Account, code: str, site_url: str) -> Account:

@@ -27,7 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from moncompte.accounts import profile_selectors as selectors
-from moncompte.accounts import profile_services, sessions
+from moncompte.accounts import profile_services, services, sessions
 from moncompte.accounts.forms import CodeForm
 from moncompte.accounts.models import SecurityReport, SessionRecord
 from moncompte.accounts.profile_forms import ContactChangeForm, CorrectionForm, ReportForm
@@ -162,7 +162,7 @@ def _contact_change(request: HttpRequest, medium_slug: str) -> HttpResponse:
     form = ContactChangeForm(posted(request), account=account, medium=medium)
     if request.method == "POST" and form.is_valid():
         try:
-            profile_services.contact_change_start(account=account, medium=medium, value=form.cleaned_data["value"])
+            services.contact_send_code(account=account, medium=medium, value=form.cleaned_data["value"])
         except CodeError as error:
             form.add_error(None, error.message)
         else:
@@ -192,7 +192,7 @@ def contact_code_view(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" and not resend else None)
     if resend:
         try:
-            profile_services.contact_change_start(account=account, medium=pending.medium, value=pending.destination)
+            services.contact_send_code(account=account, medium=pending.medium, value=pending.destination)
             messages.success(
                 request, _("Un nouveau code vient de vous être envoyé. L'ancien code ne fonctionne plus.")
             )

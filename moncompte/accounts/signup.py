@@ -23,13 +23,11 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher, make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from moncompte.accounts import services
 from moncompte.accounts.models import Account
@@ -40,6 +38,7 @@ from moncompte.identity.selectors import person_get_by_nir
 from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
+from moncompte.lib import counters
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
 from moncompte.verification import ceilings
@@ -277,15 +276,6 @@ def contact_code_hmac(destination: str, code: str) -> str:
     return hmac.new(_contact_code_key(), f"{destination}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def _throttled(wait: float) -> verification.CodeThrottled:
-    minutes = max(1, int(wait // 60) + (1 if wait % 60 else 0))
-    return verification.CodeThrottled(
-        _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
-        % {"delay": ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}},
-        retry_after=int(wait),
-    )
-
-
 def _check_contact_sends(destination: str) -> None:
     """At most OTP_MAX_SENDS_PER_HOUR codes an hour to one typed contact, whether a member is behind it or not."""
     since = timezone.now() - timedelta(hours=1)
@@ -297,8 +287,8 @@ def _check_contact_sends(destination: str) -> None:
         .values_list("created_at", flat=True)
     )
     if len(sent) >= settings.OTP_MAX_SENDS_PER_HOUR:
-        raise _throttled(
-            (sent[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - timezone.now()).total_seconds()
+        raise verification.hourly_quota_refusal(
+            sent[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - timezone.now()
         )
 
 
@@ -388,13 +378,7 @@ def invitation_birth_date_check(*, invitation: Invitation, birth_date: datetime.
     (0: the link has just been revoked, a forwarded link is not enough to open someone's account)."""
     if invitation.person.birth_date == birth_date:
         return None
-    key = _failures_key(invitation)
-    cache.add(key, 0, timeout=settings.INVITATION_LIFETIME_HOURS * 3600)
-    try:
-        failures = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=settings.INVITATION_LIFETIME_HOURS * 3600)
-        failures = 1
+    failures = counters.incr(_failures_key(invitation), timeout=settings.INVITATION_LIFETIME_HOURS * 3600)
     left = max(INVITATION_MAX_BIRTH_DATE_FAILURES - failures, 0)
     if left == 0:
         invitations.invitation_revoke(invitation=invitation, reason="birth_date_failures")

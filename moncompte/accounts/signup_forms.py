@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from moncompte.accounts.forms import ContactForm, NewPasswordForm, NirField, code_field
 from moncompte.households import policy
 from moncompte.identity.models import Person
+from moncompte.lib import dates
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import mask_destination
@@ -94,11 +95,7 @@ class SignupStartForm(forms.Form):
 
 def fifteenth_birthday(birth_date: datetime.date) -> datetime.date:
     """The day a member may open their account (born on 29 February: 1 March in common years, as `age_on` counts)."""
-    years = settings.MEMBER_ACCOUNT_MIN_AGE
-    try:
-        return birth_date.replace(year=birth_date.year + years)
-    except ValueError:
-        return datetime.date(birth_date.year + years, 3, 1)
+    return dates.years_after(birth_date, settings.MEMBER_ACCOUNT_MIN_AGE)
 
 
 class SignupCodeForm(NewPasswordForm):

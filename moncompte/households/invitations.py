@@ -32,6 +32,7 @@ from moncompte.identity.models import Person
 from moncompte.identity.phones import PhoneError, parse_mobile
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
+from moncompte.lib import dates
 from moncompte.messaging.models import Medium, OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
 from moncompte.verification.services import _minutes, mask_destination
@@ -83,14 +84,6 @@ def invitation_code_display(code: str) -> str:
 def invitation_code_normalise(raw: str) -> str:
     """The code as typed: any case, with or without spaces and hyphens."""
     return "".join(c for c in (raw or "").upper() if c.isascii() and c.isalnum())
-
-
-def _masked(destination: str) -> str:
-    # Same masking as the codes' journal entries (verification.mask_destination), without importing a higher app.
-    if "@" in destination:
-        local, _at, domain = destination.partition("@")
-        return f"{local[:1]}•••@{domain}"
-    return f"{destination[:4]}•• •• •• {destination[-2:]}"
 
 
 # --- Contacts on file ------------------------------------------------------------------------------------------
@@ -150,12 +143,7 @@ def contacts_on_file_tell(*, person: Person, template: str, context: dict, besid
 def account_age_cutoff(on: datetime.date | None = None) -> datetime.date:
     """The latest birth date of someone aged MEMBER_ACCOUNT_MIN_AGE or more on the day (a 29 February birthday
     comes on 1 March in common years, as `Person.age_on` counts it)."""
-    today = on or timezone.localdate()
-    years = settings.MEMBER_ACCOUNT_MIN_AGE
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
+    return dates.years_before(on or timezone.localdate(), settings.MEMBER_ACCOUNT_MIN_AGE)
 
 
 def invitable_members(case: Case) -> QuerySet[Membership]:
@@ -331,7 +319,7 @@ def invitation_send(
             "invitation": invitation.pk,
             "origin": origin,
             "medium": medium,
-            "destination": _masked(destination),
+            "destination": mask_destination(destination),
             "destination_source": source,
             "by": created_by.pk if created_by else None,
         },
@@ -358,7 +346,7 @@ def invitation_send(
                     "invitation": invitation.pk,
                     "stage": "sent",
                     "media": told,
-                    "destination": _masked(destination),
+                    "destination": mask_destination(destination),
                 },
             )
     return invitation
@@ -412,7 +400,7 @@ def invitation_use(*, invitation: Invitation) -> Invitation:
         after={
             "invitation": locked.pk,
             "medium": locked.medium,
-            "destination": _masked(locked.destination),
+            "destination": mask_destination(locked.destination),
             "destination_source": locked.destination_source,
             # A destination the holder typed is never validated by the invitation (accounts.signup).
             "contact_validated": locked.destination_source != Source.TYPED,
@@ -467,7 +455,7 @@ def signup_request_create(
         person_id=person.pk,
         case_number=case.case_number,
         before={"replaced_requests": replaced},
-        after={"request": signup_request.pk, "medium": medium, "destination": _masked(destination)},
+        after={"request": signup_request.pk, "medium": medium, "destination": mask_destination(destination)},
     )
     holder = Membership.objects.filter(case=case, role=Role.HOLDER).select_related("person").first()
     if holder is not None:

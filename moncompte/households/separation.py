@@ -20,6 +20,7 @@ from moncompte.households.selectors import children_of, delegation_active, membe
 from moncompte.identity.models import Person
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
+from moncompte.lib import dates
 from moncompte.messaging.services import person_notify
 
 NOTICE_DECLARED = "households/notices/separation_declared"
@@ -41,11 +42,7 @@ class SeparationError(Exception):
 
 
 def earliest_separation_date(today: datetime.date | None = None) -> datetime.date:
-    today = today or timezone.localdate()
-    try:
-        return today.replace(year=today.year - MAX_YEARS_BACK)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - MAX_YEARS_BACK, day=28)
+    return dates.years_before(today or timezone.localdate(), MAX_YEARS_BACK)
 
 
 def separation_date_error(value: datetime.date) -> str | None:

@@ -85,13 +85,18 @@ def _quota_refusal(person: Person, destination: str, lane: str) -> CodeThrottled
     ):
         times = list(recent.order_by("created_at").values_list("created_at", flat=True))
         if len(times) >= settings.OTP_MAX_SENDS_PER_HOUR:
-            wait = (times[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - now).total_seconds()
-            return CodeThrottled(
-                _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
-                % {"delay": _minutes(wait)},
-                retry_after=math.ceil(wait),
-            )
+            return hourly_quota_refusal(times[-settings.OTP_MAX_SENDS_PER_HOUR] + timedelta(hours=1) - now)
     return None
+
+
+def hourly_quota_refusal(wait: timedelta) -> CodeThrottled:
+    """The answer once OTP_MAX_SENDS_PER_HOUR codes went out within the hour: when the next one may leave."""
+    seconds = wait.total_seconds()
+    return CodeThrottled(
+        _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
+        % {"delay": _minutes(seconds)},
+        retry_after=math.ceil(seconds),
+    )
 
 
 def code_digits(purpose: str) -> int:

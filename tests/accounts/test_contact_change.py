@@ -222,7 +222,7 @@ def test_a_wrong_code_changes_nothing_and_counts_a_try(client, signed_in):
 
 def test_the_code_page_without_a_change_started_in_this_session_leads_back(client, signed_in, db):
     # A contact code issued elsewhere (another session) does not open this page.
-    profile_services.contact_change_start(account=signed_in, medium="email", value=NEW_EMAIL)
+    services.contact_send_code(account=signed_in, medium="email", value=NEW_EMAIL)
 
     response = client.post(CODE, {"code": last_code(to=NEW_EMAIL)})
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from moncompte.households.legacy_import import COLUMNS
 from moncompte.identity.models import FRANCE
 from moncompte.identity.nir import nir_key
+from moncompte.lib import dates
 
 DEFAULT_SEED = 2022
 DEFAULT_CASE_COUNT = 20
@@ -122,11 +123,7 @@ class DemoCase:
 
 def years_ago(today: date, years: int, days: int = 0) -> date:
     """The date `years` years (and `days` days) before today; 29 February falls back to the 28th."""
-    try:
-        anniversary = today.replace(year=today.year - years)
-    except ValueError:
-        anniversary = today.replace(year=today.year - years, day=28)
-    return anniversary - timedelta(days=days)
+    return dates.years_before(today, years) - timedelta(days=days)
 
 
 def _curated_cases(today: date) -> list[tuple[str, list[DemoPerson]]]:

@@ -1,0 +1,23 @@
+"""Dates N years apart, with 29 February counted the way `identity.models.Person.age_on` counts ages: a birthday of
+29 February comes on 1 March in common years."""
+
+from __future__ import annotations
+
+import datetime
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The latest date at least `years` years before `day`: whoever was born on it or earlier is `years` old on `day`
+    (29 February goes back to the 28th in a common year)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def years_after(day: datetime.date, years: int) -> datetime.date:
+    """The anniversary `years` years after `day` (29 February: 1 March in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return datetime.date(day.year + years, 3, 1)
