@@ -18,7 +18,7 @@ from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.households import policy
 from moncompte.households.models import Role
 from moncompte.identity.models import FRANCE, CorrectionRequest
-from moncompte.identity.nir import NirError, parse_nir
+from moncompte.identity.nir import NirError, nir_grouped, parse_nir
 from moncompte.identity.phones import format_mobile
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import Medium
@@ -281,7 +281,7 @@ def personal_data(account: Account) -> dict[str, Any]:
     if person.nir:
         try:
             parsed = parse_nir(person.nir)
-            nir = {"value": parsed.value, "key": parsed.key, "formatted": _format_nir(parsed.with_key)}
+            nir = {"value": parsed.value, "key": parsed.key, "formatted": nir_grouped(parsed.with_key)}
         except NirError:  # a stored NIR always parses; an export must not fail on one that does not
             nir = {"value": person.nir, "key": "", "formatted": person.nir}
     contacts = contacts_of(account)
@@ -379,8 +379,3 @@ def _entry_data(account: Account, entry: Entry) -> dict[str, Any]:
         },
         "undone_at": _iso(entry.undone_at),
     }
-
-
-def _format_nir(nir15: str) -> str:
-    """1 84 05 75 123 456 78: as printed on the carte Vitale."""
-    return f"{nir15[0]} {nir15[1:3]} {nir15[3:5]} {nir15[5:7]} {nir15[7:10]} {nir15[10:13]} {nir15[13:15]}"

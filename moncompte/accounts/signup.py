@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
-import unicodedata
 from datetime import timedelta
 from enum import StrEnum
 from types import SimpleNamespace
@@ -39,6 +38,7 @@ from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.lib import counters
+from moncompte.lib.text import fold
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
 from moncompte.verification import ceilings
@@ -65,17 +65,11 @@ class Standing(StrEnum):
 # --- Matching the details typed -------------------------------------------------------------------------------------
 
 
-def fold_name(text: str) -> str:
-    """« Léa-Marie », "LEA MARIE" and "lea marie" fold alike: no case, no accents, letters and digits only."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
-
-
 def _given_name_matches(person: Person, given_name: str) -> bool:
-    typed = fold_name(given_name)
+    typed = fold(given_name)
     names = (person.given_names or "").split()
     # The first given name, or all of them (people copy the line of their carte Vitale).
-    return bool(typed) and typed in {fold_name(names[0]) if names else "", fold_name(" ".join(names))}
+    return bool(typed) and typed in {fold(names[0]) if names else "", fold(" ".join(names))}
 
 
 def member_match(*, nir: str, birth_date: datetime.date, given_name: str) -> Person | None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from moncompte.accounts import breached
+from moncompte.lib.text import fold, without_accents
 
 __all__ = [
     "CLASS_SIZES",
@@ -326,21 +326,11 @@ class CnilEntropyValidator:
 # --- Personal data --------------------------------------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    """Lowercase, remove accents (NFKD then drop combining marks) and keep only letters and digits."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(
-        character for character in decomposed if character.isalnum() and not unicodedata.combining(character)
-    )
-
-
 def _name_tokens(name: Any, min_length: int) -> set[str]:
     """Folded forms of a name to look for: the whole name and each of its parts (Jean-Pierre, Le Gall, N'Diaye)."""
     if not isinstance(name, str):
         return set()
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
-    parts = [_fold(part) for part in re.split(r"[\W_]+", without_accents)]
+    parts = [fold(part) for part in re.split(r"[\W_]+", without_accents(name))]
     tokens = {part for part in parts if len(part) >= min_length}
     whole = "".join(parts)
     if len(whole) >= min_length:
@@ -367,7 +357,7 @@ def _date_tokens(birth_date: Any) -> set[str]:
 def _nir_tokens(nir: Any) -> set[str]:
     if not isinstance(nir, str):
         return set()
-    folded = _fold(nir)
+    folded = fold(nir)
     if len(folded) < 13:
         return set()
     # The whole number (without its key), and sex + birth year + birth month + department.
@@ -409,7 +399,7 @@ class PersonalDataValidator:
         return tokens
 
     def validate(self, password: str, user: Any = None) -> None:
-        folded_password = _fold(password)
+        folded_password = fold(password)
         if any(token in folded_password for token in self.personal_tokens(user)):
             raise ValidationError(
                 _(
@@ -437,8 +427,7 @@ _MIN_CORE_LENGTH = 3
 
 def _normalise_common(text: str) -> str:
     """Lowercase and remove accents, keeping every other character."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(character for character in decomposed if not unicodedata.combining(character))
+    return without_accents(text.strip())
 
 
 class FrenchCommonPasswordValidator(CommonPasswordValidator):
@@ -569,9 +558,7 @@ _MIN_CONTEXT_WORD_LENGTH = 3
 
 def _fold_context(text: str) -> str:
     """Casefold, remove accents, undo leetspeak (i, l, 1, ! and | become one letter), keep only letters and digits."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    without_accents = "".join(character for character in decomposed if not unicodedata.combining(character))
-    return "".join(character for character in without_accents.translate(_CONTEXT_FOLD) if character.isalnum())
+    return "".join(character for character in without_accents(text).translate(_CONTEXT_FOLD) if character.isalnum())
 
 
 class ContextWordsValidator:

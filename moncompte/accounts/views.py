@@ -51,7 +51,7 @@ from moncompte.accounts.throttling import (
 )
 from moncompte.households import policy
 from moncompte.identity.models import Person
-from moncompte.identity.nir import NirError, parse_nir
+from moncompte.identity.nir import NirError, nir_grouped, parse_nir
 from moncompte.identity.phones import format_mobile
 from moncompte.identity.selectors import person_get_by_nir
 from moncompte.messaging.models import Medium
@@ -103,11 +103,6 @@ def _remembered_nir(request: HttpRequest) -> str:
         return ""
 
 
-def format_nir(nir13: str) -> str:
-    """1 84 05 75 123 456: the grouping printed on the carte Vitale, easier to check than 13 digits in a row."""
-    return f"{nir13[0]} {nir13[1:3]} {nir13[3:5]} {nir13[5:7]} {nir13[7:10]} {nir13[10:13]}"
-
-
 def _safe_next(request: HttpRequest, next_url: str) -> str:
     """A path on this site only; redirect() would take "next=dashboard" for a view name and fail."""
     if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
@@ -144,7 +139,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     remembered = _remembered_nir(request)
     form = LoginForm(
         posted(request),
-        initial={"identifier": format_nir(remembered) if remembered else "", "remember": bool(remembered)},
+        initial={"identifier": nir_grouped(remembered) if remembered else "", "remember": bool(remembered)},
     )
     if request.method == "POST" and form.is_valid():
         nir, ip = form.cleaned_data["identifier"], login_client_ip(request)

@@ -148,6 +148,13 @@ class Nir:
         return len(self.department) == 3
 
 
+def nir_grouped(nir: str) -> str:
+    """A NIR of 13 characters, or 15 with its key, spaced as the carte Vitale prints it: 1 82 03 75 112 045 67, and
+    overseas 2 97 12 974 11 123 20 (the department has three digits, the commune two)."""
+    place = f"{nir[5:8]} {nir[8:10]}" if nir[5:7] in ("97", "98") else f"{nir[5:7]} {nir[7:10]}"
+    return " ".join(part for part in (nir[0], nir[1:3], nir[3:5], place, nir[10:13], nir[13:15]) if part)
+
+
 def normalise_nir(raw: str) -> str:
     """Remove whitespace (including non-breaking spaces), dots and hyphens, and uppercase. No validation."""
     return "".join(c for c in raw if not c.isspace() and c not in _SEPARATORS).upper()

@@ -27,11 +27,12 @@ import os
 import re
 import sqlite3
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+
+from moncompte.lib.text import without_accents
 
 logger = logging.getLogger(__name__)
 
@@ -182,8 +183,7 @@ def normalize_code(code) -> str:
 
 def fold(text: str) -> str:
     """« Saint-Étienne-du-Rouvray », « st etienne du rouvray » → « saint etienne du rouvray »."""
-    text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae"))
-    text = "".join(char for char in text if not unicodedata.combining(char)).lower()
+    text = without_accents(text.replace("œ", "oe").replace("Œ", "OE").replace("æ", "ae"))
     return " ".join(_ABBREVIATIONS.get(word, word) for word in re.findall(r"[a-z0-9]+", text))
 
 

@@ -13,7 +13,7 @@ if not settings.configured and not os.environ.get("DJANGO_SETTINGS_MODULE"):
     # Standalone run, without the project's pytest configuration: just enough for gettext_lazy to render.
     settings.configure(USE_I18N=False)
 
-from moncompte.identity.nir import Nir, NirError, nir_key, normalise_nir, parse_nir
+from moncompte.identity.nir import Nir, NirError, nir_grouped, nir_key, normalise_nir, parse_nir
 
 # Reference numbers. Keys hand-computed as 97 - (N mod 97):
 #   2 55 08 14 168 025: N = 2550814168025 = 97 x 26297053278 + 59, key 97 - 59 = 38 (the classic textbook example)
@@ -579,3 +579,16 @@ def test_arbitrary_text_only_ever_gives_a_nir_or_a_nir_error(raw):
 @given(st.text(alphabet="0123456789012345678901234567890123456789AaBb .-\u00a0xé", max_size=20))
 def test_nir_like_text_only_ever_gives_a_nir_or_a_nir_error(raw):
     _parse_or_refuse(raw)
+
+
+@pytest.mark.parametrize(
+    ("nir", "grouped"),
+    [
+        ("1820375112045", "1 82 03 75 112 045"),
+        ("182037511204567", "1 82 03 75 112 045 67"),
+        ("297129741112320", "2 97 12 974 11 123 20"),
+        ("175062A004847", "1 75 06 2A 004 847"),
+    ],
+)
+def test_a_nir_is_grouped_as_the_carte_vitale_prints_it(nir, grouped):
+    assert nir_grouped(nir) == grouped

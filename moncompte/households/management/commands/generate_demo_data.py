@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from moncompte.households.legacy_import import COLUMNS
 from moncompte.identity.models import FRANCE
-from moncompte.identity.nir import nir_key
+from moncompte.identity.nir import nir_grouped, nir_key
 from moncompte.lib import dates
 
 DEFAULT_SEED = 2022
@@ -101,11 +101,7 @@ class DemoPerson:
     @property
     def nir_spaced(self) -> str:
         """1 82 03 75 112 045 67 (overseas: 2 97 12 974 11 123 20)."""
-        n = self.nir_with_key
-        if not n:
-            return ""
-        place = f"{n[5:8]} {n[8:10]}" if n[5:7] in ("97", "98") else f"{n[5:7]} {n[7:10]}"
-        return f"{n[0]} {n[1:3]} {n[3:5]} {place} {n[10:13]} {n[13:]}"
+        return nir_grouped(self.nir_with_key) if self.nir_with_key else ""
 
     @property
     def display_name(self) -> str:
