@@ -39,7 +39,7 @@ from moncompte.journal.models import Entry
 from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
-from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination
+from moncompte.verification.services import CodeError, CodeInvalid, code_active, mask_destination, no_code_refusal
 from moncompte.web import form_status, posted, recent_auth_required, recently_authenticated
 
 #: The medium in the address (`/mon-espace/coordonnees/mobile/`) → the medium of the code and the account field.
@@ -186,7 +186,7 @@ def contact_code_view(request: HttpRequest) -> HttpResponse:
     pending = code_active(person=account.person, purpose=Purpose.CONTACT)
     if not started or pending is None or pending.medium != started.get("medium"):
         if request.method == "POST" and started and pending is None:
-            messages.error(request, _("Aucun code en cours de validité. Demandez un nouveau code."))
+            messages.error(request, no_code_refusal().message)
         return redirect("profile:info")
     resend = request.method == "POST" and "resend" in request.POST
     form = CodeForm(request.POST if request.method == "POST" and not resend else None)

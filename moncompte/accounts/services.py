@@ -12,7 +12,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
 
 from moncompte.accounts import devices
 from moncompte.accounts.models import Account
@@ -296,7 +295,7 @@ def password_reset_complete(*, person: Person, code: str, password: str) -> Acco
     then left unused), then set the new password. For a person who never migrated, this opens
     the account and completes the migration: the code proved the contact it was sent to."""
     if not password_reset_allowed(person):
-        raise verification.CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
+        raise verification.no_code_refusal()
     candidate = Account.objects.filter(person=person).first() or Account(person=person, login_id=_login_id(person))
     # The person's own data (name, birth date, NIR) is checked only once the code is proven right, and a refusal
     # leaves the code unused: before it, the answer would tell a known NIR and confirm its owner's name.

@@ -26,7 +26,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from moncompte.accounts import services
 from moncompte.accounts.models import Account
@@ -183,7 +182,7 @@ def signup_complete(*, person: Person, code: str, password: str) -> Account:
     only the member's record refuses (their surname, another given name) is said once the code is proven right:
     before, it would tell whoever typed a wrong code that the details match a member."""
     if signup_standing(person) != Standing.ELIGIBLE:
-        raise verification.CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
+        raise verification.no_code_refusal()
     try:
         validate_password(password, user=Account(person=person, login_id=services._login_id(person)))
     except ValidationError as refusal:
@@ -463,7 +462,7 @@ def invitation_accept_with_code(*, invitation: Invitation, code: str, password_h
     otp = verification.code_verify(person=person, purpose=Purpose.INVITATION, code=code)
     if otp.medium != invitation.medium or not _same_destination(otp.medium, otp.destination, invitation.destination):
         # A code of an older invitation, sent elsewhere (the holder sent a new one meanwhile).
-        raise verification.CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
+        raise verification.no_code_refusal()
     with transaction.atomic():
         if Account.objects.filter(person=person).exists():
             raise Invitation.DoesNotExist

@@ -200,6 +200,11 @@ def _refusal(*, attempts: int, expired: bool) -> CodeInvalid:
     )
 
 
+def no_code_refusal() -> CodeInvalid:
+    """The answer when no code of this session is in flight for the purpose (or none may be, for this person)."""
+    return CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
+
+
 def code_attempt_counted(state: dict, *, matches: bool = False) -> None:
     """Count a try in a flow's session state (`started`, `attempts`), as a code row counts its own. Raises the answer
     a real code would give, unless `matches` (a code the caller checked itself, such as one sent to a typed contact)
@@ -240,7 +245,7 @@ def code_verify(
         )
         now = timezone.now()
         if otp is None:
-            error = CodeInvalid(_("Aucun code en cours de validité. Demandez un nouveau code."))
+            error = no_code_refusal()
         elif otp.expires_at <= now or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
             error = _refusal(attempts=otp.attempts + 1, expired=otp.expires_at <= now)
         else:
