@@ -63,8 +63,16 @@ INSTALLED_APPS = [
     "moncompte.identity",
     "moncompte.verification",
     "moncompte.households",
+    "moncompte.legacy",
     "moncompte.accounts",
-    "moncompte.pages",
+    "moncompte.signup",
+    # The web channel (DESIGN §4): its shared frame, then one app per area.
+    "moncompte.web",
+    "moncompte.web.account",
+    "moncompte.web.myspace",
+    "moncompte.web.household",
+    "moncompte.web.signup",
+    "moncompte.web.pages",
 ]
 
 MIDDLEWARE = [
@@ -94,7 +102,7 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "moncompte" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -110,7 +118,7 @@ TEMPLATES = [
         # E-mails and SMS are plain text: no HTML escaping ("N'Diaye", not "N&#x27;Diaye"). messaging uses it.
         "NAME": "text",
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "moncompte" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {"autoescape": False},
     },
@@ -182,7 +190,7 @@ PASSWORD_HASHERS = [
 PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=8)
 PASSWORD_MAX_LENGTH = env.int("PASSWORD_MAX_LENGTH", default=24)
 # ASVS 6.2.9 wants at least 64 characters allowed; above 128 the forms refuse the field itself
-# (moncompte.accounts.forms.MAX_SECRET_LENGTH).
+# (moncompte.web.forms.MAX_SECRET_LENGTH).
 PASSWORD_MAX_LENGTH_LIMIT = 128
 if not PASSWORD_MIN_LENGTH <= PASSWORD_MAX_LENGTH <= PASSWORD_MAX_LENGTH_LIMIT:
     raise ImproperlyConfigured(

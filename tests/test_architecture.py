@@ -1,8 +1,13 @@
-"""DESIGN §4: apps are bounded contexts and imports point down the list, never up. The ground floor (journal,
-messaging, identity) knows no other app, except that every change writes its journal entry, so messaging and
-identity may call the journal, which knows nobody. `moncompte.lib` (pure helpers, no models) is below them all: every
-app may import it and it imports no module of the project. `moncompte.web` (view helpers) and the project modules
-sit apart."""
+"""DESIGN §4: domain apps are bounded contexts and their imports point down the list, never up; channels sit on top.
+
+The ground floor (journal, messaging, identity) knows no other app, except that every change writes its journal
+entry, so messaging and identity may call the journal, which knows nobody. `moncompte.lib` (pure helpers, no models)
+is below them all: every app may import it and it imports no module of the project.
+
+Channels (`web` today; `api`, `phone`, `desk` later) own every page and endpoint. A domain app never imports a
+channel, a channel never imports another, and inside the web channel an area never imports another area: what
+areas share lives in the channel's own top-level modules (`web/forms.py`, `web/helpers.py`); only the channel's URL
+root (`web/urls.py`) assembles the areas."""
 
 import ast
 from pathlib import Path
@@ -11,7 +16,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "moncompte"
 
-#: Each app and the apps it may import. Apps register with the ground floor (undo handlers, contact resolver),
+#: Each domain app and the apps it may import. Apps register with the ground floor (undo handlers, contact resolver),
 #: never the other way round.
 MAY_IMPORT = {
     "journal": set(),
@@ -19,28 +24,34 @@ MAY_IMPORT = {
     "identity": {"journal"},
     "verification": {"messaging", "journal", "identity"},
     "households": {"journal", "messaging", "identity", "verification"},
+    "legacy": {"journal", "identity", "households"},
     "accounts": {"journal", "messaging", "identity", "verification", "households"},
-    # The footer's fixed pages sit on top, like a channel, and need no domain app.
-    "pages": set(),
+    "signup": {"journal", "messaging", "identity", "verification", "households", "accounts"},
 }
-NOT_APPS = {"web", "logging", "settings", "settings_test", "urls", "wsgi", "celery", "gunicorn_conf"}
+#: The channels: they may import every domain app, and no other channel.
+CHANNELS = {"web"}
+NOT_APPS = {"logging", "settings", "settings_test", "urls", "wsgi", "celery", "gunicorn_conf", "context_processors"}
 #: Pure helpers with no models (DESIGN §4, first floor): every app may use them.
 LIB = "lib"
 
 
-def imported_apps(path: Path) -> set[str]:
-    apps = set()
+def imported_modules(path: Path) -> set[str]:
+    found = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        names = []
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "moncompte" and len(parts) > 1 and parts[1] not in NOT_APPS:
-                apps.add(parts[1])
-    return apps
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {name for name in found if name.split(".")[0] == "moncompte"}
+
+
+def imported_apps(path: Path) -> set[str]:
+    return {
+        parts[1]
+        for name in imported_modules(path)
+        if len(parts := name.split(".")) > 1 and parts[1] not in NOT_APPS and (PACKAGE / parts[1]).is_dir()
+    }
 
 
 def modules(app: str):
@@ -59,26 +70,71 @@ def test_apps_only_import_the_apps_below_them(app):
     assert not wrong, "\n".join(sorted(wrong))
 
 
-def test_lib_imports_no_module_of_the_project():
+@pytest.mark.parametrize("app", sorted(MAY_IMPORT))
+def test_no_domain_app_imports_a_channel(app):
     wrong = {
         f"{path.relative_to(PACKAGE.parent)} imports {sorted(found)}"
-        for path in modules(LIB)
-        if (found := imported_apps(path) | imported_project_modules(path))
+        for path in modules(app)
+        if (found := imported_apps(path) & CHANNELS)
     }
     assert not wrong, "\n".join(sorted(wrong))
 
 
-def imported_project_modules(path: Path) -> set[str]:
-    """The project modules outside lib a file imports (`moncompte.web`, `moncompte.settings`…)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-        found |= {n for n in names if n.split(".")[0] == "moncompte" and n.split(".")[1:2] != [LIB]}
-    return found
+@pytest.mark.parametrize("channel", sorted(CHANNELS))
+def test_a_channel_imports_no_other_channel(channel):
+    wrong = {
+        f"{path.relative_to(PACKAGE.parent)} imports {sorted(found)}"
+        for path in modules(channel)
+        if (found := imported_apps(path) & (CHANNELS - {channel}))
+    }
+    assert not wrong, "\n".join(sorted(wrong))
 
 
-def test_every_app_of_the_package_is_in_the_table():
-    apps = {p.parent.name for p in PACKAGE.glob("*/apps.py")}
-    assert apps == set(MAY_IMPORT)
+def web_area(module: str) -> str | None:
+    """The area of the web channel a dotted module belongs to (`moncompte.web.signup.views` → "signup")."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "web" and (PACKAGE / "web" / parts[2]).is_dir() else None
+
+
+def test_web_areas_do_not_import_each_other():
+    wrong = set()
+    for path in modules("web"):
+        relative = path.relative_to(PACKAGE)
+        own = relative.parts[1] if len(relative.parts) > 2 else None
+        if relative == Path("web/urls.py"):
+            continue  # the channel's URL root assembles the areas
+        found = {area for name in imported_modules(path) if (area := web_area(name)) and area != own}
+        if found:
+            wrong.add(f"{relative} imports the areas {sorted(found)}")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_lib_imports_no_module_of_the_project():
+    wrong = {
+        f"{path.relative_to(PACKAGE.parent)} imports {sorted(found)}"
+        for path in modules(LIB)
+        if (found := {name for name in imported_modules(path) if name.split(".")[1:2] != [LIB]})
+    }
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_every_package_is_a_domain_app_a_channel_or_lib():
+    packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert packages == set(MAY_IMPORT) | CHANNELS | {LIB}
+
+
+def test_every_domain_app_and_web_area_is_installed():
+    from django.conf import settings
+
+    areas = {f"moncompte.web.{p.parent.name}" for p in (PACKAGE / "web").glob("*/apps.py")}
+    expected = {f"moncompte.{app}" for app in MAY_IMPORT} | {"moncompte.web"} | areas
+    assert expected <= set(settings.INSTALLED_APPS)
+
+
+def test_the_rules_read_imports_of_every_shape(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from moncompte import web\nimport moncompte.households.policy\nfrom moncompte.lib import dates\n")
+
+    assert imported_apps(module) == {"web", "households", "lib"}
+    assert web_area("moncompte.web.signup.views") == "signup"
+    assert web_area("moncompte.web.forms") is None  # shared by the areas, not an area

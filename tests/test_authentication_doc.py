@@ -59,11 +59,11 @@ THROTTLE_SETTINGS = [
     "INVITATION_LIFETIME_HOURS",
     "INVITATIONS_PER_HOUR_PER_DESTINATION",
     "INVITATIONS_PER_HOUR_PER_HOLDER",
-    "accounts.views.REAUTH_MAX_FAILURES",
-    "accounts.views.STEP_UP_MAX_AGE",
-    "accounts.signup.INVITATION_MAX_BIRTH_DATE_FAILURES",
-    "accounts.signup_views.INVITATION_CODE_MAX_FAILURES",
-    "accounts.signup_views.INVITATION_CODE_COOL_OFF",
+    "web.account.views.REAUTH_MAX_FAILURES",
+    "web.account.views.STEP_UP_MAX_AGE",
+    "signup.services.INVITATION_MAX_BIRTH_DATE_FAILURES",
+    "web.signup.views.INVITATION_CODE_MAX_FAILURES",
+    "web.signup.views.INVITATION_CODE_COOL_OFF",
 ]
 
 #: Settings of these families are throttles: a new one must be named in the document.
@@ -153,7 +153,7 @@ def test_every_number_the_document_takes_from_the_code_is_the_code_s():
 
 
 @pytest.mark.parametrize(
-    "dotted", ["OTP_LIFETIME", "AXES_COOLOFF_TIME", "REMEMBER_ME_MAX_AGE", "accounts.views.REAUTH_MAX_FAILURES"]
+    "dotted", ["OTP_LIFETIME", "AXES_COOLOFF_TIME", "REMEMBER_ME_MAX_AGE", "web.account.views.REAUTH_MAX_FAILURES"]
 )
 def test_one_number_changed_in_the_document_fails_the_check(dotted):
     text = doc_text()
@@ -166,9 +166,9 @@ def test_one_number_changed_in_the_document_fails_the_check(dotted):
 def test_a_span_with_an_equals_sign_that_is_not_a_setting_is_refused():
     with pytest.raises(ValueError):
         stated("the code lasts `OTP_LIFETIME=600` seconds")
-    assert mismatches("`NO_SUCH_SETTING = 1` and `accounts.views.NO_SUCH_CONSTANT = 1`") == [
+    assert mismatches("`NO_SUCH_SETTING = 1` and `web.account.views.NO_SUCH_CONSTANT = 1`") == [
         "`NO_SUCH_SETTING = 1`: no such setting or constant",
-        "`accounts.views.NO_SUCH_CONSTANT = 1`: no such setting or constant",
+        "`web.account.views.NO_SUCH_CONSTANT = 1`: no such setting or constant",
     ]
 
 

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from moncompte.accounts import profile_services, services, sessions
+from moncompte.accounts import security, services, sessions
 from moncompte.accounts.admin_login import AgentLoginForm
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.identity.phones import PhoneError, parse_mobile
@@ -162,12 +162,12 @@ class AccountAdmin(admin.ModelAdmin):
 
     @admin.action(description="Fermer les comptes sélectionnés (plus aucune connexion)", permissions=["change"])
     def deactivate(self, request, queryset):
-        closed = self._each(request, queryset, profile_services.account_deactivate_by_agent)
+        closed = self._each(request, queryset, security.account_deactivate_by_agent)
         self.message_user(request, f"{closed} compte(s) fermé(s) ; leurs sessions sont terminées.", messages.SUCCESS)
 
     @admin.action(description="Rouvrir les comptes sélectionnés", permissions=["change"])
     def reactivate(self, request, queryset):
-        reopened = self._each(request, queryset, profile_services.account_reactivate_by_agent)
+        reopened = self._each(request, queryset, security.account_reactivate_by_agent)
         self.message_user(request, f"{reopened} compte(s) rouvert(s).", messages.SUCCESS)
 
     @staticmethod
@@ -194,7 +194,7 @@ class SecurityReportAdmin(ReadOnlyAdmin):
     def mark_handled(self, request, queryset):
         count = 0
         for report in queryset.filter(handled_at__isnull=True):
-            profile_services.security_report_mark_handled(report=report, agent_account_id=request.user.pk)
+            security.security_report_mark_handled(report=report, agent_account_id=request.user.pk)
             count += 1
         self.message_user(request, f"{count} signalement(s) marqué(s) comme traité(s).", messages.SUCCESS)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 
+from moncompte.accounts import services
 from moncompte.accounts.hashers import ConfiguredArgon2PasswordHasher
 from moncompte.accounts.models import Account
 from moncompte.households.selectors import pin_memberships_for_person
@@ -33,8 +34,6 @@ def _spend_one_hash(secret: str) -> None:
 
 
 def check_credentials(nir_value: str, secret: str) -> Credentials:
-    from moncompte.accounts import services
-
     # One query in the common case (a person with an account), two otherwise.
     account = Account.objects.select_related("person").filter(person__nir=nir_value).first()
     person = account.person if account is not None else person_get_by_nir(nir_value)

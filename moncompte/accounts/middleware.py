@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
-from moncompte.accounts import sessions
+from moncompte.accounts import devices, sessions
 from moncompte.accounts.models import SessionRecord
 from moncompte.accounts.sessions import SESSION_AUTH_AT, SESSION_LAST_SEEN, SESSION_STARTED_AT
 from moncompte.journal.middleware import client_ip
@@ -137,8 +137,6 @@ class DeviceCookieMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from moncompte.accounts import devices
-
         response = self.get_response(request)
         devices.write_cookie(request, response)
         return response

@@ -16,7 +16,8 @@ from django.utils.dateparse import parse_datetime
 from moncompte.accounts import devices
 from moncompte.accounts.models import Account
 from moncompte.accounts.sessions import EndReason, session_records_end_others
-from moncompte.households.models import PIN_ROLES
+from moncompte.households.delegation import delegation_grant_from_case_pin
+from moncompte.households.models import PIN_ROLES, Case
 from moncompte.households.selectors import memberships_for_person
 from moncompte.identity.models import Person
 from moncompte.journal import context as journal_context
@@ -58,9 +59,6 @@ def account_open_with_case_pin(*, person: Person, case_number: str) -> Account:
 
     A partner who knew the shared PIN already acted for the household: they start with the delegation, and the holder
     is told and may revoke it (households decides whether the case allows it)."""
-    from moncompte.households.models import Case
-    from moncompte.households.services import delegation_grant_from_case_pin
-
     is_new = not Account.objects.filter(person=person).exists()
     account = account_open(person=person, via="case_pin", case_number=case_number)
     if is_new:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from moncompte.identity.nir import normalise_nir
+from moncompte.journal.middleware import client_ip
 from moncompte.lib import counters
 
 #: What a refusal is about: this device (a trusted one), this NIR from this address (axes), or this address.
@@ -34,8 +35,6 @@ SCOPE_ADDRESS = "address"
 def login_client_ip(request) -> str | None:
     """The address the login limits count on, the same the journal records and axes counts: REMOTE_ADDR, or what
     PROXY_COUNT says of trusted proxies (journal.middleware.client_ip); never what a client wrote itself."""
-    from moncompte.journal.middleware import client_ip
-
     return client_ip(request)
 
 
@@ -189,4 +188,4 @@ def lockout_response(request, original_response=None, credentials=None):
 
 
 def locked_page(request, throttled: Throttled):
-    return render(request, "accounts/locked.html", {"message": throttled.message}, status=429)
+    return render(request, "account/locked.html", {"message": throttled.message}, status=429)

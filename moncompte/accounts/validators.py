@@ -6,7 +6,7 @@ and a machine code, and `get_help_text()` returns a French sentence for the form
 
 The rules follow the CNIL recommendation on passwords (deliberation 2022-100): the strength of a password is its
 entropy, length * log2(size of the alphabet), where the alphabet is the union of the character classes the password
-uses. The static/accounts/password-rules.js module applies the same rules in the browser, fed with
+uses. The web/static/web/password-rules.js module applies the same rules in the browser, fed with
 `password_rules_for_client()`, so that the person sees the same verdict before submitting the form. The rules that
 look the password up in a list (common and breached passwords, words tied to the service, the person's own data) run
 on the server only.
@@ -621,7 +621,7 @@ class ContextWordsValidator:
 
 
 def password_rules_for_client(validators: list[Any] | None = None) -> dict[str, Any]:
-    """Return the password rules, as a JSON-serialisable dict, for static/accounts/password-rules.js.
+    """Return the password rules, as a JSON-serialisable dict, for web/static/web/password-rules.js.
 
     The rules are read from the configured validators (settings.AUTH_PASSWORD_VALIDATORS by default), so the
     browser mirrors the server. A rule that no validator enforces is None (or an empty list of classes). Keys:

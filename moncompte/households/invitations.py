@@ -27,12 +27,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from moncompte.households import policy
 from moncompte.households.models import Case, Invitation, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
 from moncompte.identity.phones import PhoneError, parse_mobile
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
-from moncompte.lib import dates
 from moncompte.messaging.models import Medium, OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
 from moncompte.verification.services import _minutes, mask_destination
@@ -140,17 +140,11 @@ def contacts_on_file_tell(*, person: Person, template: str, context: dict, besid
 # --- Selectors (the caller has checked the policy for `case`) ---------------------------------------------------
 
 
-def account_age_cutoff(on: datetime.date | None = None) -> datetime.date:
-    """The latest birth date of someone aged MEMBER_ACCOUNT_MIN_AGE or more on the day (a 29 February birthday
-    comes on 1 March in common years, as `Person.age_on` counts it)."""
-    return dates.years_before(on or timezone.localdate(), settings.MEMBER_ACCOUNT_MIN_AGE)
-
-
 def invitable_members(case: Case) -> QuerySet[Membership]:
     """Members of the case aged 15+ who have no account yet: the holder may invite them."""
     return (
         Membership.objects.filter(
-            case=case, person__account__isnull=True, person__birth_date__lte=account_age_cutoff()
+            case=case, person__account__isnull=True, person__birth_date__lte=policy.account_age_cutoff()
         )
         .exclude(role=Role.HOLDER)
         .select_related("person")

@@ -192,7 +192,3 @@ class SeparationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Séparation {self.case.case_number} ({self.separation_date:%d/%m/%Y})"
-
-
-# The import checkpoint model lives in its own module; importing it here registers it with the households app.
-from moncompte.households.import_models import ImportRun  # noqa: E402, F401

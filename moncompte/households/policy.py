@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from moncompte.households.models import Case, Delegation, Membership, Role
 from moncompte.households.selectors import household_of, memberships_for_person
 from moncompte.identity.models import Person
+from moncompte.lib import dates
 
 
 class Capability(StrEnum):
@@ -199,6 +200,17 @@ def member_get(who, case: Case, person_id, capability: Capability) -> Membership
 def may_have_account(person: Person, on: datetime.date | None = None) -> bool:
     """Every member aged 15 or more on the day may have their own account (seed)."""
     return person.age_on(on or timezone.localdate()) >= settings.MEMBER_ACCOUNT_MIN_AGE
+
+
+def account_age_cutoff(on: datetime.date | None = None) -> datetime.date:
+    """The latest birth date of someone aged MEMBER_ACCOUNT_MIN_AGE or more on the day (a 29 February birthday
+    comes on 1 March in common years, as `Person.age_on` counts it)."""
+    return dates.years_before(on or timezone.localdate(), settings.MEMBER_ACCOUNT_MIN_AGE)
+
+
+def account_opening_date(birth_date: datetime.date) -> datetime.date:
+    """The day a member may open their account (born on 29 February: 1 March in common years, as `age_on` counts)."""
+    return dates.years_after(birth_date, settings.MEMBER_ACCOUNT_MIN_AGE)
 
 
 # --- What the page tells a person with limited access --------------------------------------------------------------

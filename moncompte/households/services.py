@@ -28,18 +28,3 @@ def case_check_pin(case: Case, pin: str) -> bool:
 
     return check_password(pin, case.pin_hash, setter=upgrade, preferred=PIN_HASHER)
 
-
-# Delegation and separation live in their own modules; importing them here registers their undo handlers with the
-# journal (which autodiscovers the `services` modules) and lets callers import every households service from here.
-from moncompte.households import invitations  # noqa: E402, F401 (undo handlers of invitations, signup requests)
-from moncompte.households.delegation import (  # noqa: E402, F401
-    DelegationError,
-    delegation_grant,
-    delegation_grant_from_case_pin,
-    delegation_revoke,
-)
-from moncompte.households.separation import (  # noqa: E402, F401
-    SeparationError,
-    separation_declare,
-    separation_process,
-)

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from moncompte.identity.nir import parse_nir
+
 
 class Sex(models.TextChoices):
     MALE = "M", _("Masculin")
@@ -71,8 +73,6 @@ class Person(models.Model):
 
     @property
     def nir_masked(self) -> str:
-        from moncompte.identity.nir import parse_nir
-
         return parse_nir(self.nir).masked if self.nir else ""
 
     def age_on(self, day) -> int:

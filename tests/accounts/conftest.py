@@ -1,6 +1,6 @@
 import pytest
 
-from moncompte.accounts import views
+from moncompte.web.account import views
 
 
 @pytest.fixture(autouse=True)

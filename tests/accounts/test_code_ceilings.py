@@ -13,7 +13,8 @@ from django.contrib.auth.models import Permission
 from django.core import checks
 from django.test import Client
 
-from moncompte.accounts import signup_views, views
+from moncompte.web.signup import views as signup_views
+from moncompte.web.account import views
 from moncompte.accounts.models import Account
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry, SecurityAlert

@@ -9,7 +9,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from moncompte.accounts import profile_services, services
+from moncompte.accounts import security, services
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
@@ -383,7 +383,7 @@ def test_an_expired_link_says_so_and_changes_nothing(changed, monkeypatch):
     entry = Entry.objects.get(kind="contact.validated")
     long_ago = int(time.time()) - 31 * 24 * 3600
     monkeypatch.setattr(signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(long_ago))
-    token = profile_services.not_me_token(account=changed, entry=entry)
+    token = security.not_me_token(account=changed, entry=entry)
     monkeypatch.undo()
 
     response = Client(HTTP_HOST="localhost").post(f"/ce-n-etait-pas-moi/{token}/")
@@ -397,8 +397,8 @@ def test_an_expired_link_says_so_and_changes_nothing(changed, monkeypatch):
 def test_a_link_naming_someone_else_s_entry_is_refused(changed, db):
     other = AccountFactory()
     foreign_entry = Entry.objects.create(kind="contact.validated", person_id=other.person_id)
-    token = profile_services.not_me_token(account=changed, entry=foreign_entry)
-    token_of_deleted_account = profile_services.not_me_token(
+    token = security.not_me_token(account=changed, entry=foreign_entry)
+    token_of_deleted_account = security.not_me_token(
         account=Account(pk=999_999), entry=Entry.objects.get(kind="contact.validated", person_id=changed.person_id)
     )
 

@@ -16,7 +16,9 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from moncompte.accounts import services, signup, signup_views
+from moncompte.accounts import services
+from moncompte.signup import services as signup
+from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
 from moncompte.households import invitations
 from moncompte.households.models import Delegation, DelegationOrigin, Invitation, Membership, Role

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from moncompte.accounts import signup_views
+from moncompte.web.signup import views as signup_views
 from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import OutboxMessage
 from tests.accounts.test_contact_change import NEW_EMAIL, change_email

@@ -13,7 +13,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.test import override_settings
 
-from moncompte.accounts import views
+from moncompte.web.account import views
 from moncompte.accounts.models import TrustedDevice
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage

@@ -10,7 +10,7 @@ from django.core import signing
 from django.http import HttpRequest
 
 from moncompte.accounts.models import Account
-from moncompte.accounts.views import REMEMBER_SALT
+from moncompte.web.account.views import REMEMBER_SALT
 from moncompte.households.models import Role
 from moncompte.identity.nir import nir_key
 from moncompte.journal.context import session_ref

@@ -8,7 +8,7 @@ import html
 
 import pytest
 
-from moncompte.accounts import signup_views
+from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
 from tests.accounts.test_signup import make_home, sign_in, start
 from tests.conftest import errors, last_code

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from moncompte.accounts import views
+from moncompte.web.account import views
 from moncompte.accounts.models import Account
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry

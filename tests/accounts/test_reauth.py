@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.journal.models import Entry
-from moncompte.web import recent_auth_required
+from moncompte.web.helpers import recent_auth_required
 from tests.conftest import errors, password_typed_long_ago
 
 LOGIN = "/connexion/"

@@ -5,7 +5,8 @@ import re
 import pytest
 from django.test import Client
 
-from moncompte.accounts import signup, signup_views
+from moncompte.signup import services as signup
+from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account, SecurityReport
 from moncompte.households.delegation import delegation_grant
 from moncompte.households.models import Membership, Role

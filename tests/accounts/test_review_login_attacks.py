@@ -16,7 +16,9 @@ from django.core import signing
 from django.db.models import F
 from django.test import Client, RequestFactory, override_settings
 
-from moncompte.accounts import devices, profile_services, services, signup_views, views
+from moncompte.accounts import devices, security, services
+from moncompte.web.signup import views as signup_views
+from moncompte.web.account import views
 from moncompte.accounts.models import Account, TrustedDevice
 from moncompte.accounts.throttling import login_client_ip
 from moncompte.journal.models import Entry
@@ -204,7 +206,7 @@ def test_a_forwarded_for_header_sent_by_the_client_is_ignored_by_default(owner):
 @pytest.mark.django_db
 def test_the_device_cookie_of_a_reported_account_gives_no_trust_any_more(owner, trusted):
     entry = Entry.objects.filter(kind="login.succeeded", person_id=owner.person_id).latest("id")
-    profile_services.security_report(account=owner, entry=entry, source="notice", site_url=settings.SITE_URL)
+    security.security_report(account=owner, entry=entry, source="notice", site_url=settings.SITE_URL)
     assert not TrustedDevice.objects.filter(account=owner).exists()
 
     # The replayed cookie is one untrusted client among others: axes counts it per NIR and address.
@@ -552,7 +554,7 @@ def test_w5_the_password_typed_before_the_code_step_stops_counting_when_the_pass
 def test_w5b_after_ce_n_etait_pas_moi_the_stepped_up_session_cannot_get_a_fresh_code(owner):
     device = stepped_up(owner)
     entry = Entry.objects.filter(person_id=owner.person_id).latest("id")
-    profile_services.security_report(account=owner, entry=entry, source="notice", site_url=settings.SITE_URL)
+    security.security_report(account=owner, entry=entry, source="notice", site_url=settings.SITE_URL)
     sent_before = OutboxMessage.objects.filter(template="verification/login").count()
     # A minute later (past the resend delay of the session): the code row's clock moves back by 61 s.
     OneTimeCode.objects.filter(purpose=Purpose.LOGIN).update(
@@ -567,7 +569,7 @@ def test_w5b_after_ce_n_etait_pas_moi_the_stepped_up_session_cannot_get_a_fresh_
 @pytest.mark.django_db
 def test_w6_a_password_reset_withdraws_the_trust_of_the_other_devices_as_devices_py_says(owner):
     """ATTACK (promise 3). accounts/devices.py: '"Ce n'était pas moi" and a password reset withdraw the trust of
-    every device.' Only the report does (profile_services.security_report); the reset does not. A thief who signed
+    every device.' Only the report does (security.security_report); the reset does not. A thief who signed
     in once with a leaked password keeps a trusted device after the owner resets it: he stays outside axes and the
     per-NIR limit (5 guesses per 15 minutes for ever, never stepped up), keeps a reset quota of his own (lane
     device:<id>) to the owner's contact, and is told plainly whether a code left.

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord, TrustedDevice
-from moncompte.accounts.profile_selectors import device_label, ip_masked
+from moncompte.accounts.selectors import device_label, ip_masked
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage

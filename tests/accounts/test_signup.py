@@ -13,7 +13,7 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from moncompte.accounts import signup_views
+from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
 from moncompte.households import invitations
 from moncompte.households.models import Invitation, Role, SignupRequest
@@ -941,7 +941,7 @@ def test_an_approval_whose_invitation_opened_the_account_cannot_be_undone_alone(
     sign_in(client, waiting.holder_account)
     client.post(decide_url(waiting), {"decision": "approve"})
     invitation = Invitation.objects.get()
-    from moncompte.accounts import signup
+    from moncompte.signup import services as signup
 
     signup.invitation_accept(invitation=invitation, password=NEW_PASSWORD)
 

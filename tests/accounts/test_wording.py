@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from moncompte.accounts import signup_views
-from moncompte.accounts.profile_selectors import KIND_LABELS, entry_label
+from moncompte.web.signup import views as signup_views
+from moncompte.accounts.selectors import KIND_LABELS, entry_label
 from moncompte.households.delegation import delegation_grant, delegation_grant_from_case_pin, delegation_revoke
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
@@ -297,7 +297,7 @@ def test_the_contact_step_never_calls_the_chosen_field_optional(client, househol
     assert "Obligatoire si vous choisissez le SMS." in _label(body, "id_mobile")
     # The preselected medium's field is announced as required; the script moves the mark with the choice.
     assert 'aria-required="true"' in _input(body, "email") and "aria-required" not in _input(body, "mobile")
-    assert "accounts/contact-fields.js" in body
+    assert "web/contact-fields.js" in body
 
     refused = client.post(CONTACT, {"medium": "sms", "email": "", "mobile": ""})
     body = refused.content.decode()

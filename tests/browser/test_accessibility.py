@@ -41,7 +41,7 @@ def test_dsfr_assets_load_under_the_content_security_policy(page: Page, console,
     css = loaded("/dsfr/dist/dsfr/dsfr.min.css")
     assert css.status == 200 and css.headers["content-type"].startswith("text/css")
     assert loaded("/dsfr/dist/dsfr/dsfr.module.min.js").status == 200
-    assert loaded("/accounts/password-rules.js").status == 200
+    assert loaded("/web/password-rules.js").status == 200
     assert all(r.status == 200 for r in statics.values()), {url: r.status for url, r in statics.items()}
 
     # The stylesheet applies (Marianne, DSFR's font) and DSFR's script started (it marks the page when it runs).

@@ -10,7 +10,7 @@ def test_agents_see_cases_people_and_import_runs_in_the_admin_without_pin_or_ful
     agent = Account.objects.create_superuser("agent", "Ag3nt-Secret!")
     client.force_login(agent)
     for url in [
-        "/admin/households/importrun/",
+        "/admin/legacy/importrun/",
         "/admin/households/case/",
         f"/admin/households/case/{membership.case.pk}/change/",
         f"/admin/identity/person/{membership.person.pk}/change/",

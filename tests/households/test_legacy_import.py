@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from moncompte.households import legacy_import
-from moncompte.households.import_models import ImportRun
-from moncompte.households.legacy_import import HEADER, mobile_to_e164, new_provisional_id, parse_legacy_file
-from moncompte.households.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
+from moncompte.legacy import services as legacy_import
+from moncompte.legacy.models import ImportRun
+from moncompte.legacy.services import HEADER, mobile_to_e164, new_provisional_id, parse_legacy_file
+from moncompte.legacy.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
 from moncompte.households.models import Case, Membership, Role
 from moncompte.identity.models import Person
 from moncompte.identity.nir import parse_nir

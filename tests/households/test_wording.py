@@ -9,7 +9,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from moncompte.accounts import signup_views
+from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
 from moncompte.households import invitations
 from moncompte.households.models import Invitation, SignupRequest

@@ -11,10 +11,11 @@ from django.test import RequestFactory, override_settings
 from django.urls import clear_url_caches
 
 import moncompte.urls
+import moncompte.web.urls
 from moncompte.messaging import services, tasks
 from moncompte.messaging.models import Medium, OutboxMessage, Status
 from moncompte.messaging.services import MAX_ATTEMPTS, message_queue, message_send, send_pending_messages
-from moncompte.messaging.views import dev_outbox_view
+from moncompte.web.pages.views import dev_outbox_view
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import code_issue
 from tests.conftest import last_code
@@ -163,11 +164,13 @@ def test_the_development_outbox_page_does_not_exist_without_debug(client):
 
 @pytest.fixture
 def debug_urls():
-    """DEBUG on, with the URLs as `moncompte.urls` builds them when the server starts with DEBUG."""
+    """DEBUG on, with the URLs as `moncompte.web.urls` builds them when the server starts with DEBUG."""
     with override_settings(DEBUG=True):
+        importlib.reload(moncompte.web.urls)
         importlib.reload(moncompte.urls)
         clear_url_caches()
         yield
+    importlib.reload(moncompte.web.urls)
     importlib.reload(moncompte.urls)
     clear_url_caches()
 
