@@ -133,7 +133,7 @@ def test_every_domain_app_and_web_area_is_installed():
 
 def test_the_rules_read_imports_of_every_shape(tmp_path):
     module = tmp_path / "m.py"
-    module.write_text("from moncompte import web\nimport moncompte.households.policy\nfrom moncompte.lib import dates\n")
+    module.write_text("from moncompte import web\nimport moncompte.households.policy\nfrom moncompte.lib import dates")
 
     assert imported_apps(module) == {"web", "households", "lib"}
     assert web_area("moncompte.web.signup.views") == "signup"

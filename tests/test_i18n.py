@@ -16,10 +16,10 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone, translation
 
-from moncompte.web.account import views
 from moncompte.accounts.throttling import retry_message
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue
+from moncompte.web.account import views
 from tests.conftest import errors, page_text
 
 LOGIN = "/connexion/"

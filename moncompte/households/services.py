@@ -27,4 +27,3 @@ def case_check_pin(case: Case, pin: str) -> bool:
             journal.record("case.pin_rehashed", case_number=case.case_number)
 
     return check_password(pin, case.pin_hash, setter=upgrade, preferred=PIN_HASHER)
-

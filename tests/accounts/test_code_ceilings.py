@@ -13,8 +13,6 @@ from django.contrib.auth.models import Permission
 from django.core import checks
 from django.test import Client
 
-from moncompte.web.signup import views as signup_views
-from moncompte.web.account import views
 from moncompte.accounts.models import Account
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry, SecurityAlert
@@ -24,6 +22,8 @@ from moncompte.verification import ceilings
 from moncompte.verification.checks import code_strength
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import code_digits
+from moncompte.web.account import views
+from moncompte.web.signup import views as signup_views
 from tests.accounts.login_attack import (
     DASHBOARD,
     NEW_PASSWORD,

@@ -17,15 +17,15 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from moncompte.accounts import services
-from moncompte.signup import services as signup
-from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
 from moncompte.households import invitations
 from moncompte.households.models import Delegation, DelegationOrigin, Invitation, Membership, Role
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
+from moncompte.signup import services as signup
 from moncompte.verification.models import OneTimeCode, Purpose
+from moncompte.web.signup import views as signup_views
 from tests.accounts.test_signup import HOLDER_PASSWORD, NEW_PASSWORD, make_home, shown_errors, sign_in
 from tests.conftest import last_code, page_text
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from moncompte.web.signup import views as signup_views
 from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import OutboxMessage
+from moncompte.web.signup import views as signup_views
 from tests.accounts.test_contact_change import NEW_EMAIL, change_email
 from tests.accounts.test_signup import make_home, request_with_typed_contact, sign_in
 from tests.conftest import last_code

@@ -13,11 +13,11 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.test import override_settings
 
-from moncompte.web.account import views
 from moncompte.accounts.models import TrustedDevice
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode, Purpose
+from moncompte.web.account import views
 from tests.accounts import login_attack
 from tests.accounts.login_attack import (
     DASHBOARD,

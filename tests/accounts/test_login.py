@@ -10,11 +10,11 @@ from django.core import signing
 from django.http import HttpRequest
 
 from moncompte.accounts.models import Account
-from moncompte.web.account.views import REMEMBER_SALT
 from moncompte.households.models import Role
 from moncompte.identity.nir import nir_key
 from moncompte.journal.context import session_ref
 from moncompte.journal.models import Channel, Entry
+from moncompte.web.account.views import REMEMBER_SALT
 from tests.conftest import errors
 from tests.factories import CaseFactory, MembershipFactory, PersonFactory, make_nir
 

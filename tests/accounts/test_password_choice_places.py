@@ -8,8 +8,8 @@ import html
 
 import pytest
 
-from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
+from moncompte.web.signup import views as signup_views
 from tests.accounts.test_signup import make_home, sign_in, start
 from tests.conftest import errors, last_code
 

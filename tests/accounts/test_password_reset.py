@@ -11,12 +11,12 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from moncompte.web.account import views
 from moncompte.accounts.models import Account
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
+from moncompte.web.account import views
 from tests.conftest import errors, last_code, page_text, rewind_code_ceilings
 from tests.factories import CaseFactory, MembershipFactory, make_nir
 

@@ -5,13 +5,13 @@ import re
 import pytest
 from django.test import Client
 
-from moncompte.signup import services as signup
-from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account, SecurityReport
 from moncompte.households.delegation import delegation_grant
 from moncompte.households.models import Membership, Role
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue
+from moncompte.signup import services as signup
+from moncompte.web.signup import views as signup_views
 from tests.accounts.test_invitation import CONFIRM, invite, last_link, open_link
 from tests.accounts.test_signup import (
     CONTACT,

@@ -17,13 +17,13 @@ from django.db.models import F
 from django.test import Client, RequestFactory, override_settings
 
 from moncompte.accounts import devices, security, services
-from moncompte.web.signup import views as signup_views
-from moncompte.web.account import views
 from moncompte.accounts.models import Account, TrustedDevice
 from moncompte.accounts.throttling import login_client_ip
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode, Purpose
+from moncompte.web.account import views
+from moncompte.web.signup import views as signup_views
 from tests.accounts import login_attack
 from tests.accounts.login_attack import (
     DASHBOARD,

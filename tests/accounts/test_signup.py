@@ -13,7 +13,6 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
 from moncompte.households import invitations
 from moncompte.households.models import Invitation, Role, SignupRequest
@@ -21,6 +20,7 @@ from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode, Purpose
+from moncompte.web.signup import views as signup_views
 from tests.conftest import errors, last_code, page_text, rewind_code_ceilings
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, make_nir
 

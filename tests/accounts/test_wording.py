@@ -9,11 +9,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from moncompte.web.signup import views as signup_views
 from moncompte.accounts.selectors import KIND_LABELS, entry_label
 from moncompte.households.delegation import delegation_grant, delegation_grant_from_case_pin, delegation_revoke
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
+from moncompte.web.signup import views as signup_views
 from tests.conftest import errors, page_text
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
 

@@ -12,14 +12,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from moncompte.legacy import services as legacy_import
-from moncompte.legacy.models import ImportRun
-from moncompte.legacy.services import HEADER, mobile_to_e164, new_provisional_id, parse_legacy_file
-from moncompte.legacy.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
 from moncompte.households.models import Case, Membership, Role
 from moncompte.identity.models import Person
 from moncompte.identity.nir import parse_nir
 from moncompte.journal.models import Channel, Entry
+from moncompte.legacy import services as legacy_import
+from moncompte.legacy.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
+from moncompte.legacy.models import ImportRun
+from moncompte.legacy.services import HEADER, mobile_to_e164, new_provisional_id, parse_legacy_file
 
 DATA = Path(__file__).parent / "data"
 VALID_PINS = {"1000001": "11112222", "1000002": "33334444", "1000003": "55556666", "1000004": "77778888"}

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.test import Client
 
-from moncompte.web.signup import views as signup_views
 from moncompte.accounts.models import Account
 from moncompte.households import invitations
 from moncompte.households.models import Invitation, SignupRequest
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import Medium, OutboxMessage
+from moncompte.web.signup import views as signup_views
 from tests.conftest import errors, last_code, page_text
 from tests.factories import AccountFactory, family
 

@@ -15,9 +15,9 @@ import moncompte.web.urls
 from moncompte.messaging import services, tasks
 from moncompte.messaging.models import Medium, OutboxMessage, Status
 from moncompte.messaging.services import MAX_ATTEMPTS, message_queue, message_send, send_pending_messages
-from moncompte.web.pages.views import dev_outbox_view
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import code_issue
+from moncompte.web.pages.views import dev_outbox_view
 from tests.conftest import last_code
 from tests.factories import PersonFactory
 
