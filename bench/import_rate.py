@@ -66,8 +66,8 @@ def _single_core_rate(pins: list[str]) -> float:
 def _one_round(*, cases: int, workers: int, batch_size: int | None, seed: int) -> dict:
     from django.conf import settings
 
-    from moncompte.legacy.services import import_legacy_file
     from moncompte.legacy.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
+    from moncompte.legacy.services import import_legacy_file
 
     demo = build_demo_cases(seed=seed, count=cases)
     path = write_demo_csv(demo, Path(settings.VAR_DIR) / f"bench-import-{seed}.csv")
