@@ -66,7 +66,7 @@ def _single_core_rate(pins: list[str]) -> float:
 def _one_round(*, cases: int, workers: int, batch_size: int | None, seed: int) -> dict:
     from django.conf import settings
 
-    from moncompte.legacy.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
+    from moncompte.legacy.demo import build_demo_cases, write_demo_csv
     from moncompte.legacy.services import import_legacy_file
 
     demo = build_demo_cases(seed=seed, count=cases)
@@ -104,7 +104,7 @@ def run(*, cases: int, workers: int | None, batch_size: int | None, seed: int, r
     """Measure `rounds` times (a new file each time) and report the round with the median ratio."""
     from django.conf import settings
 
-    from moncompte.legacy.management.commands.generate_demo_data import build_demo_cases
+    from moncompte.legacy.demo import build_demo_cases
 
     cores = os.cpu_count() or 1
     workers = workers or cores

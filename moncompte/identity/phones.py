@@ -4,12 +4,17 @@ in E.164. `0692…` parsed as FR is invalid: it is a Réunion mobile (+262), hen
 +269 numbers are accepted too when typed with their prefix (issue 3 lists them): Mayotte's numbers moved to +262 639
 in 2007, but many households of Mayotte keep a +269 (Comoros) mobile, and an SMS reaches it."""
 
+import re
+
 import phonenumbers
 from django.utils.translation import gettext as _
 
 MOBILE_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT")  # tried, in this order, for a number typed without prefix
 ACCEPTED_REGIONS = (*MOBILE_REGIONS, "KM")
 _MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+#: What a typed number may hold. phonenumbers reads letters as keypad digits ("06 AB…" would become "06 22…"): a
+#: letter is a typing error here, never a vanity number.
+_CHARACTERS = re.compile(r"[0-9+ .()\-]+")
 
 
 class PhoneError(ValueError):
@@ -26,17 +31,19 @@ def parse_mobile(raw: str) -> str:
         raise PhoneError(_("Saisissez un numéro de téléphone mobile."))
     if len(text) > 30:
         raise PhoneError(_("Ce numéro de téléphone est trop long."))
-    for region in MOBILE_REGIONS:
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in ACCEPTED_REGIONS:
-            if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-                raise PhoneError(
-                    _("Ce numéro n'est pas un numéro de mobile : saisissez un numéro qui peut recevoir des SMS.")
-                )
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if _CHARACTERS.fullmatch(text):
+        for region in MOBILE_REGIONS:
+            try:
+                number = phonenumbers.parse(text, region)
+            except phonenumbers.NumberParseException:
+                continue
+            region_found = phonenumbers.region_code_for_number(number)
+            if phonenumbers.is_valid_number(number) and region_found in ACCEPTED_REGIONS:
+                if phonenumbers.number_type(number) not in _MOBILE_TYPES:
+                    raise PhoneError(
+                        _("Ce numéro n'est pas un numéro de mobile : saisissez un numéro qui peut recevoir des SMS.")
+                    )
+                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     raise PhoneError(
         _(
             "Ce numéro de mobile n'est pas valide. Saisissez un numéro de France métropolitaine ou d'outre-mer, "

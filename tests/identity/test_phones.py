@@ -32,6 +32,7 @@ def test_french_and_overseas_mobiles_come_out_in_e164(typed, e164):
         ("+269 773 12 34", "Ce numéro n'est pas un numéro de mobile"),
         ("321 23 45", "Ce numéro de mobile n'est pas valide."),  # +269 only with its prefix
         ("+44 7700 900123", "Ce numéro de mobile n'est pas valide."),
+        ("06 AB 00 01 01", "Ce numéro de mobile n'est pas valide."),  # not read as keypad letters (06 22…)
         ("9" * 40, "Ce numéro de téléphone est trop long."),
     ],
 )

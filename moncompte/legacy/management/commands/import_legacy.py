@@ -1,4 +1,4 @@
-"""`manage.py import_legacy FILE.csv`: import the legacy export (see households/legacy_import.py for the rules)."""
+"""`manage.py import_legacy FILE.csv`: import the legacy export (see legacy/services.py for the rules)."""
 
 from __future__ import annotations
 

@@ -15,11 +15,13 @@ from django.utils import timezone
 from moncompte.households.models import Case, Membership, Role
 from moncompte.identity.models import Person
 from moncompte.identity.nir import parse_nir
+from moncompte.identity.provisional import new_provisional_id
 from moncompte.journal.models import Channel, Entry
-from moncompte.legacy import services as legacy_import
-from moncompte.legacy.management.commands.generate_demo_data import build_demo_cases, write_demo_csv
+from moncompte.legacy import writer
+from moncompte.legacy.demo import build_demo_cases, write_demo_csv
 from moncompte.legacy.models import ImportRun
-from moncompte.legacy.services import HEADER, mobile_to_e164, new_provisional_id, parse_legacy_file
+from moncompte.legacy.reader import HEADER
+from moncompte.legacy.validation import PERSON_FIELDS, mobile_to_e164, parse_legacy_file
 
 DATA = Path(__file__).parent / "data"
 VALID_PINS = {"1000001": "11112222", "1000002": "33334444", "1000003": "55556666", "1000004": "77778888"}
@@ -58,7 +60,7 @@ def snapshot() -> dict:
                 membership.role,
                 membership.person.nir or "",
                 bool(membership.person.provisional_id),
-                *(str(getattr(membership.person, name)) for name in legacy_import.PERSON_FIELDS),
+                *(str(getattr(membership.person, name)) for name in PERSON_FIELDS),
             )
             for membership in case.memberships.all()
         )
@@ -241,6 +243,7 @@ def test_oversized_fields_long_lines_and_broken_quotes_are_refused(tmp_path):
         ("0696 00 11 01", "+596696001101"),
         ("0694 00 11 01", "+594694001101"),
         ("0639 00 11 01", "+262639001101"),
+        ("+269 321 23 45", "+2693212345"),  # the web's rule (identity.phones): a Comoros mobile of Mayotte
         ("01 00 00 00 00", None),  # a landline
         ("+32 470 00 00 00", None),  # a Belgian mobile
         ("06 00 00 01", None),
@@ -396,7 +399,7 @@ def test_a_nir_in_two_cases_with_the_same_identity_is_one_person_in_both(tmp_pat
 @pytest.mark.django_db
 def test_an_interrupted_import_is_resumed_and_ends_like_a_clean_run(tmp_path, monkeypatch):
     path, cases = demo_file(tmp_path, count=12)
-    real_write_batch = legacy_import._write_batch
+    real_write_batch = writer.write_batch
     calls = []
 
     def killed_at_third_batch(**kwargs):
@@ -405,7 +408,7 @@ def test_an_interrupted_import_is_resumed_and_ends_like_a_clean_run(tmp_path, mo
             raise KeyboardInterrupt
         return real_write_batch(**kwargs)
 
-    monkeypatch.setattr(legacy_import, "_write_batch", killed_at_third_batch)
+    monkeypatch.setattr(writer, "write_batch", killed_at_third_batch)
     _, err, code = run_import(path, batch_size=2)
 
     assert code == 130
@@ -415,7 +418,7 @@ def test_an_interrupted_import_is_resumed_and_ends_like_a_clean_run(tmp_path, mo
     assert (run.batches_done, run.cases_done, run.total_cases, run.finished_at) == (2, 4, 12, None)
     assert Case.objects.count() == 4
 
-    monkeypatch.setattr(legacy_import, "_write_batch", real_write_batch)
+    monkeypatch.setattr(writer, "write_batch", real_write_batch)
     out, err, code = run_import(path, batch_size=5)  # the interrupted run's batches are kept, whatever the size
 
     assert (code, err) == (0, "")
