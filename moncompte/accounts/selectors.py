@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.households import policy
@@ -21,88 +20,17 @@ from moncompte.households.models import Role
 from moncompte.identity.models import FRANCE, CorrectionRequest, Person
 from moncompte.identity.nir import NirError, nir_grouped, parse_nir
 from moncompte.identity.phones import format_mobile
+from moncompte.journal import kinds
 from moncompte.journal.models import Entry
-from moncompte.messaging.models import Medium
 
 # --- Security history --------------------------------------------------------------------------------------------
 
-#: The journal kinds a person sees in "Historique de connexion et de sécurité" (issue 3, item 8).
-SECURITY_KINDS = ("login.succeeded", "login.failed", "reauth.failed", "account.created")
-SECURITY_KIND_PREFIXES = ("password.", "contact.", "delegation.", "security.")
 HISTORY_PAGE_SIZE = 20
-
-#: A French label for every kind of action the journal records (tests/accounts/test_wording.py finds each kind the
-#: code records and fails on one missing here). An undo reads "Annulation : <label>".
-KIND_LABELS = {
-    "login.succeeded": gettext_lazy("Connexion réussie"),
-    "login.failed": gettext_lazy("Échec de connexion (mot de passe incorrect)"),
-    "reauth.failed": gettext_lazy("Mot de passe incorrect lors d'une confirmation"),
-    "account.created": gettext_lazy("Création du compte"),
-    "password.created": gettext_lazy("Création du mot de passe"),
-    "password.changed": gettext_lazy("Changement du mot de passe"),
-    "password.reset": gettext_lazy("Nouveau mot de passe (mot de passe oublié)"),
-    "security.reported": gettext_lazy("Signalement « Ce n'était pas moi »"),
-    "security.sessions_ended": gettext_lazy("Fermeture de sessions"),
-    "correction.requested": gettext_lazy("Signalement d'une erreur dans vos informations"),
-    "correction.handled": gettext_lazy("Signalement d'erreur traité par la Caf"),
-    "code.sent": gettext_lazy("Envoi d'un code à usage unique"),
-    "code.verified": gettext_lazy("Code à usage unique validé"),
-    "code.failed": gettext_lazy("Code à usage unique incorrect"),
-    "account.onboarded": gettext_lazy("Présentation du nouvel espace vue"),
-    "contact.validated": gettext_lazy("Validation d'une coordonnée"),
-    "delegation.granted": gettext_lazy("Délégation accordée au conjoint"),
-    "delegation.revoked": gettext_lazy("Délégation retirée au conjoint"),
-    "security.report_handled": gettext_lazy("Signalement « Ce n'était pas moi » examiné par l'équipe sécurité"),
-    "person.corrected": gettext_lazy("Correction de vos informations par la Caf"),
-    "signup.code_sent": gettext_lazy("Envoi d'un code pour créer votre compte"),
-    "signup.requested": gettext_lazy("Demande de création de compte, à approuver par l'allocataire"),
-    "signup.approved": gettext_lazy("Demande de création de compte approuvée par l'allocataire"),
-    "signup.refused": gettext_lazy("Demande de création de compte refusée par l'allocataire"),
-    "invitation.sent": gettext_lazy("Invitation à créer votre compte envoyée"),
-    "invitation.revoked": gettext_lazy("Invitation à créer votre compte annulée"),
-    "invitation.accepted": gettext_lazy("Invitation utilisée pour créer votre compte"),
-    "invitation.on_file_told": gettext_lazy(
-        "Avertissement à vos coordonnées connues de la Caf : invitation envoyée à une autre coordonnée"
-    ),
-    "separation.declared": gettext_lazy("Déclaration de séparation"),
-    "separation.processed": gettext_lazy("Séparation traitée par la Caf"),
-    "case.imported": gettext_lazy("Reprise du dossier depuis l'ancien système"),
-    "case.pin_changed": gettext_lazy("Changement du mot de passe à 8 chiffres du dossier"),
-    "case.pin_rehashed": gettext_lazy("Mise à jour de la protection du mot de passe du dossier"),
-    "contact.corrected_by_agent": gettext_lazy("Correction d'une coordonnée par la Caf"),
-    "security.sessions_ended_by_agent": gettext_lazy("Fermeture de vos sessions par la Caf"),
-    "security.all_sessions_ended_by_agent": gettext_lazy("Fermeture de toutes les sessions par la Caf"),
-    "account.roles_changed": gettext_lazy("Changement des droits d'agent du compte"),
-    "security.code_budget_spent": gettext_lazy(
-        "Nombreux codes demandés ou essayés pour votre numéro : suspendus pour la journée, sauf sur vos appareils "
-        "connus"
-    ),
-    "alert.code_ceiling": gettext_lazy("Plafond de codes à usage unique atteint"),
-    "account.deactivated_by_agent": gettext_lazy("Fermeture de votre compte par la Caf"),
-    "account.reactivated_by_agent": gettext_lazy("Réouverture de votre compte par la Caf"),
-}
-#: Delegation granted at the partner's first login with the shared case PIN (origin "case_pin").
-DELEGATION_FROM_PIN_LABEL = gettext_lazy("Délégation reprise du mot de passe du dossier, à la première connexion")
-PREFIX_LABELS = {
-    "password.": gettext_lazy("Mot de passe"),
-    "contact.": gettext_lazy("Coordonnées"),
-    "delegation.": gettext_lazy("Délégation"),
-    "security.": gettext_lazy("Sécurité"),
-}
-#: Entries that cannot be disowned with "Ce n'était pas moi": a report itself, and what a report did.
-NOT_DISOWNABLE_PREFIXES = ("security.",)
 
 
 def has_account(person: Person) -> bool:
     """Whether the person has opened their account (one per person)."""
     return Account.objects.filter(person=person).exists()
-
-
-def security_kinds_q() -> Q:
-    query = Q(kind__in=SECURITY_KINDS)
-    for prefix in SECURITY_KIND_PREFIXES:
-        query |= Q(kind__startswith=prefix)
-    return query
 
 
 def security_history(account: Account) -> QuerySet[Entry]:
@@ -121,7 +49,7 @@ def security_history(account: Account) -> QuerySet[Entry]:
         | (Q(case_number__in=held) & delegation)
         | (Q(case_number__in=partnered) & delegation & theirs)
     )
-    return Entry.objects.filter(mine & security_kinds_q()).order_by("-created_at", "-id")
+    return Entry.objects.filter(mine, kind__in=kinds.security_names()).order_by("-created_at", "-id")
 
 
 def history_entry_get(account: Account, entry_id) -> Entry:
@@ -137,32 +65,9 @@ def history_entry_get(account: Account, entry_id) -> Entry:
 def is_reportable(account: Account, entry: Entry) -> bool:
     """« Ce n'était pas moi » fits what happened on this account by its own hand (or by an unknown hand: a failed
     login); not what another member or an agent did, nor a report itself, nor an undone action."""
-    if entry.kind.startswith(NOT_DISOWNABLE_PREFIXES) or entry.kind.endswith(".undone") or entry.undone_at:
+    if not kinds.is_disownable(entry) or entry.undone_at:
         return False
     return entry.actor_account_id in (None, account.pk)
-
-
-def entry_label(entry: Entry) -> str:
-    kind = entry.kind
-    if kind.endswith(".undone"):
-        # An undo entry keeps the undone action's states swapped (its `before` is the action's `after`).
-        undone = Entry(kind=kind.removesuffix(".undone"), before=entry.after, after=entry.before)
-        return _("Annulation : %(action)s") % {"action": entry_label(undone)}
-    if kind == "contact.validated":
-        medium = (entry.after or {}).get("medium")
-        had_before = any((entry.before or {}).get(field) for field in ("email", "mobile"))
-        if medium == Medium.SMS:
-            return _("Changement du numéro de mobile") if had_before else _("Validation du numéro de mobile")
-        if medium == Medium.EMAIL:
-            return _("Changement de l'adresse e-mail") if had_before else _("Validation de l'adresse e-mail")
-    if kind == "delegation.granted" and (entry.after or {}).get("origin") == "case_pin":
-        return str(DELEGATION_FROM_PIN_LABEL)
-    if kind in KIND_LABELS:
-        return str(KIND_LABELS[kind])
-    for prefix, label in PREFIX_LABELS.items():
-        if kind.startswith(prefix):
-            return str(label)
-    return kind
 
 
 def shows_device(account: Account, entry: Entry) -> bool:
@@ -357,7 +262,7 @@ def personal_data(account: Account) -> dict[str, Any]:
         "security_reports": [
             {
                 "kind": r.kind,
-                "kind_label": entry_label(reported.get(r.entry_id) or Entry(kind=r.kind)),
+                "kind_label": kinds.label(reported.get(r.entry_id) or Entry(kind=r.kind)),
                 "source": r.source,
                 "created_at": _iso(r.created_at),
                 "handled_at": _iso(r.handled_at),
@@ -373,7 +278,7 @@ def _entry_data(account: Account, entry: Entry) -> dict[str, Any]:
     return {
         "date": _iso(entry.created_at),
         "kind": entry.kind,
-        "label": entry_label(entry),
+        "label": kinds.label(entry),
         "channel": entry.channel,
         "channel_label": str(entry.get_channel_display()),
         "case_number": entry.case_number or None,

@@ -33,9 +33,10 @@ from moncompte.identity.models import Person
 from moncompte.identity.phones import PhoneError, parse_mobile
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
+from moncompte.lib import dates
 from moncompte.messaging.models import Medium, OutboxMessage
 from moncompte.messaging.services import message_queue, person_notify
-from moncompte.verification.services import _minutes, mask_destination
+from moncompte.verification.services import mask_destination
 
 #: Builds the absolute URL of an invitation from its token (the view passes it: it knows the route).
 LinkBuilder = Callable[[str], str]
@@ -237,7 +238,7 @@ def _check_send_limits(*, created_by: Person | None, destination: str, now: date
                     "Trop d'invitations ont été envoyées en une heure. Vous pourrez en envoyer une nouvelle dans "
                     "%(delay)s."
                 )
-                % {"delay": _minutes(wait)},
+                % {"delay": dates.in_minutes(wait)},
                 retry_after=max(1, math.ceil(wait)),
             )
 

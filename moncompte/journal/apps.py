@@ -6,9 +6,9 @@ class JournalConfig(AppConfig):
     verbose_name = "Journal des actions"
 
     def ready(self):
-        # Apps register their undo handlers in their services module (`@journal.register_undo(kind)`). Load them
-        # all now, so an undo run from any process (a command, a worker, a shell) finds every handler, not only
-        # those of modules that happen to be imported already.
+        # Apps declare their journal kinds in their kinds module and register their undo handlers in their services
+        # module (`@journal.register_undo(kind)`). Load them all now, so any process (a command, a worker, a shell)
+        # knows every kind and every handler, not only those of modules that happen to be imported already.
         from django.utils.module_loading import autodiscover_modules
 
-        autodiscover_modules("services")
+        autodiscover_modules("kinds", "services")

@@ -1,5 +1,7 @@
 from django.db import models
 
+from moncompte.journal import kinds
+
 
 class Channel(models.TextChoices):
     WEB = "web", "Site web"
@@ -43,19 +45,11 @@ class Entry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"
 
 
-#: The kinds an alert is recorded with: "alert.*", and the security events that are alerts too (a NIR's code
-#: budget spent: verification.ceilings).
-ALERT_KIND_PREFIX = "alert."
-ALERT_KINDS = ("security.code_budget_spent",)
-
-
 class SecurityAlertManager(models.Manager):
+    """The entries of the kinds declared as alerts (journal.kinds)."""
+
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .filter(models.Q(kind__startswith=ALERT_KIND_PREFIX) | models.Q(kind__in=ALERT_KINDS))
-        )
+        return super().get_queryset().filter(kind__in=kinds.alert_names())
 
 
 class SecurityAlert(Entry):

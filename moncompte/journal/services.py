@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from moncompte.journal import context
+from moncompte.journal import context, kinds
 from moncompte.journal.models import Entry
 
 UndoHandler = Callable[[Entry], None]
@@ -42,7 +42,10 @@ def record(
     after: Mapping[str, Any] | None = None,
     actor_account_id: int | None = None,
 ) -> Entry:
-    """Write one entry. Must run inside the caller's transaction, so the action and its entry commit together."""
+    """Write one entry. Must run inside the caller's transaction, so the action and its entry commit together.
+
+    Raises kinds.UnknownKind for a kind no app declared (journal/kinds.py)."""
+    kinds.get(kind)
     ctx = context.current()
     return Entry.objects.create(
         kind=kind,

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from moncompte.identity.models import Person
 from moncompte.identity.phones import format_mobile_as_written
 from moncompte.journal import services as journal
+from moncompte.lib import dates
 from moncompte.messaging.services import message_queue
 from moncompte.verification import ceilings
 from moncompte.verification.context import binding_current
@@ -55,11 +56,6 @@ def mask_destination(destination: str) -> str:
     if not rest:
         return f"•• •• •• {destination[-2:]}"
     return f"{first} {re.sub(r'[0-9]', '•', rest[:-2])}{rest[-2:]}"
-
-
-def _minutes(seconds: float) -> str:
-    minutes = max(1, math.ceil(seconds / 60))
-    return ngettext("%(minutes)s minute", "%(minutes)s minutes", minutes) % {"minutes": minutes}
 
 
 def resend_wait_message(seconds: float) -> str:
@@ -94,7 +90,7 @@ def hourly_quota_refusal(wait: timedelta) -> CodeThrottled:
     seconds = wait.total_seconds()
     return CodeThrottled(
         _("Trop de codes ont été envoyés en une heure. Vous pourrez en demander un nouveau dans %(delay)s.")
-        % {"delay": _minutes(seconds)},
+        % {"delay": dates.in_minutes(seconds)},
         retry_after=math.ceil(seconds),
     )
 

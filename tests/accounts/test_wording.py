@@ -9,9 +9,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from moncompte.accounts.selectors import KIND_LABELS, entry_label
 from moncompte.households.delegation import delegation_grant, delegation_grant_from_case_pin, delegation_revoke
 from moncompte.households.models import Role
+from moncompte.journal import kinds
 from moncompte.journal.models import Entry
 from moncompte.web.signup import views as signup_views
 from tests.conftest import errors, page_text
@@ -361,9 +361,9 @@ def test_the_code_records_kinds_we_can_find():
 
 @pytest.mark.parametrize("kind", sorted(recorded_kinds()))
 def test_every_recorded_kind_has_a_french_label(kind):
-    assert kind in KIND_LABELS, f"no label for {kind!r} in profile_selectors.KIND_LABELS"
-    label = entry_label(Entry(kind=kind))
-    undone = entry_label(Entry(kind=f"{kind}.undone"))
+    assert kind in kinds.declared(), f"{kind!r} is not declared in any app's kinds.py"
+    label = kinds.label(Entry(kind=kind))
+    undone = kinds.label(Entry(kind=f"{kind}.undone"))
     assert label and "." not in label.rstrip("."), label
     assert undone == f"Annulation : {label}"
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from moncompte.accounts.models import Account
 from moncompte.accounts.services import account_open, contact_validated, password_set
 from moncompte.accounts.throttling import login_client_ip
-from moncompte.journal import context, services
+from moncompte.journal import context, kinds, services
 from moncompte.journal.context import acting
 from moncompte.journal.middleware import JournalContextMiddleware
 from moncompte.journal.models import Channel, Entry
@@ -26,6 +26,13 @@ from tests.factories import AccountFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def test_kinds(monkeypatch):
+    """The kinds these tests record, declared for the test only (record() refuses an undeclared kind)."""
+    for name in ("test.toggled", "test.side_effect"):
+        monkeypatch.setitem(kinds._kinds, name, kinds.Kind(name, "Action de test"))
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from moncompte.accounts.security import NotMeLinkError
 from moncompte.accounts.sessions import SESSION_RECORD_KEY
 from moncompte.households import policy
 from moncompte.identity import services as identity_services
+from moncompte.journal import kinds
 from moncompte.journal.models import Entry
 from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import Medium
@@ -247,7 +248,7 @@ def not_me_view(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("profile:not_me", token=NOT_ME_URL_TOKEN)
     report = SecurityReport.objects.filter(account=account, entry_id=entry.pk).first()
     if request.method == "GET" or report is not None:
-        context = {"entry": entry, "label": selectors.entry_label(entry), "report": report}
+        context = {"entry": entry, "label": kinds.label(entry), "report": report}
         return render(request, "myspace/not_me.html", context)
     outcome = security.security_report(account=account, entry=entry, source="notice", site_url=_site_url())
     request.session.pop(NOT_ME_SESSION_KEY, None)
@@ -269,7 +270,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "entry": entry,
-            "label": selectors.entry_label(entry),
+            "label": kinds.label(entry),
             "device": selectors.device_label(entry.user_agent) if selectors.shows_device(account, entry) else "",
             "ip": selectors.ip_masked(entry.ip_address) if selectors.shows_device(account, entry) else "",
             "by_other": not selectors.shows_device(account, entry),

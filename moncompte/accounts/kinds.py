@@ -1,0 +1,55 @@
+"""The journal kinds accounts record (see journal/kinds.py)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from moncompte.journal.kinds import declare
+from moncompte.journal.models import Entry
+from moncompte.messaging.models import Medium
+
+
+def _contact_validated(entry: Entry) -> str | None:
+    medium = (entry.after or {}).get("medium")
+    had_before = any((entry.before or {}).get(field) for field in ("email", "mobile"))
+    if medium == Medium.SMS:
+        return _("Changement du numéro de mobile") if had_before else _("Validation du numéro de mobile")
+    if medium == Medium.EMAIL:
+        return _("Changement de l'adresse e-mail") if had_before else _("Validation de l'adresse e-mail")
+    return None
+
+
+declare("login.succeeded", gettext_lazy("Connexion réussie"), security=True)
+declare("login.failed", gettext_lazy("Échec de connexion (mot de passe incorrect)"), security=True)
+declare("reauth.failed", gettext_lazy("Mot de passe incorrect lors d'une confirmation"), security=True)
+declare("account.created", gettext_lazy("Création du compte"), security=True, reversible=True)
+declare("account.onboarded", gettext_lazy("Présentation du nouvel espace vue"))
+declare("account.roles_changed", gettext_lazy("Changement des droits d'agent du compte"), reversible=True)
+declare("account.deactivated_by_agent", gettext_lazy("Fermeture de votre compte par la Caf"))
+declare("account.reactivated_by_agent", gettext_lazy("Réouverture de votre compte par la Caf"))
+declare("password.created", gettext_lazy("Création du mot de passe"), security=True)
+declare("password.changed", gettext_lazy("Changement du mot de passe"), security=True, reversible=True)
+declare("password.reset", gettext_lazy("Nouveau mot de passe (mot de passe oublié)"), security=True)
+declare(
+    "contact.validated",
+    gettext_lazy("Validation d'une coordonnée"),
+    security=True,
+    reversible=True,
+    describe=_contact_validated,
+)
+declare(
+    "contact.corrected_by_agent",
+    gettext_lazy("Correction d'une coordonnée par la Caf"),
+    security=True,
+    reversible=True,
+)
+# What "Ce n'était pas moi" and the agents did about a session or a report cannot be disowned in turn.
+for name, label in (
+    ("security.reported", gettext_lazy("Signalement « Ce n'était pas moi »")),
+    ("security.report_handled", gettext_lazy("Signalement « Ce n'était pas moi » examiné par l'équipe sécurité")),
+    ("security.sessions_ended", gettext_lazy("Fermeture de sessions")),
+    ("security.sessions_ended_by_agent", gettext_lazy("Fermeture de vos sessions par la Caf")),
+    ("security.all_sessions_ended_by_agent", gettext_lazy("Fermeture de toutes les sessions par la Caf")),
+):
+    declare(name, label, security=True, disownable=False)

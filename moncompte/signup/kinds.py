@@ -1,0 +1,8 @@
+"""The journal kinds signup records (see journal/kinds.py); it also records `password.created` (accounts') and
+`invitation.on_file_told` (households')."""
+
+from django.utils.translation import gettext_lazy
+
+from moncompte.journal.kinds import declare
+
+declare("signup.code_sent", gettext_lazy("Envoi d'un code pour créer votre compte"))
