@@ -43,7 +43,7 @@ LinkBuilder = Callable[[str], str]
 TOKEN_BYTES = 32
 #: An SMS carries no link (people are taught that such SMS are phishing): an invitation by SMS carries a code instead,
 #: typed on the site's invitation page. No 0/O, 1/I/L or U to misread; 10 characters of 30 is about 49 bits, and the
-#: page counts wrong codes (signup_views), then asks for the birth date as a link does.
+#: page counts wrong codes (web/signup/views.py), then asks for the birth date as a link does.
 INVITATION_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 INVITATION_CODE_LENGTH = 10
 #: Warnings to a person's contacts on file (an invitation or an account went to a contact someone else typed), per
