@@ -1,14 +1,14 @@
-import html
-import re
-import time
+"""Fixtures every folder uses; the helpers (plain functions) are in `tests/helpers.py`."""
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 
 from moncompte.households.models import Role
-from moncompte.messaging.models import OutboxMessage
+from moncompte.web.account import views as account_views
+from moncompte.web.signup import views as signup_views
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
+from tests.helpers import make_home, sign_in_as
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +16,16 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_response_floors(request, monkeypatch):
+    """Pages that could tell whether a NIR is known answer in a minimum time (reset, stepped-up login, signup). Their
+    own tests set the floor back; the others skip the wait, unless marked `real_durations` (they read the values)."""
+    if request.node.get_closest_marker("real_durations") is None:
+        monkeypatch.setattr(account_views, "RESET_MIN_DURATION", 0)
+        monkeypatch.setattr(account_views, "STEP_UP_MIN_DURATION", 0)
+        monkeypatch.setattr(signup_views, "SIGNUP_MIN_DURATION", 0)
 
 
 @pytest.fixture
@@ -51,53 +61,23 @@ def migrated(db):
     return account
 
 
-def rewind_code_ceilings(state: dict, seconds: float) -> None:
-    """As if `seconds` had passed since the last code try of the flow state's NIR (verification.ceilings' back-off)."""
-    from django.core.cache import cache
+@pytest.fixture
+def new_client(db):
+    """Another browser: `new_client()` is a test client with its own cookies."""
 
-    from moncompte.verification import ceilings
+    def make():
+        return Client(HTTP_HOST="localhost")
 
-    guard = ceilings.Guard.from_state(state.get("guard"))
-    if guard is not None and (last := cache.get(ceilings.last_try_key(guard.subject))):
-        cache.set(ceilings.last_try_key(guard.subject), last - seconds, timeout=ceilings.DAY)
-
-
-def last_code(to: str | None = None) -> str:
-    """The code (6 or 8 digits) of the last message in the outbox (optionally to one destination)."""
-    messages = OutboxMessage.objects.order_by("-id")
-    if to:
-        messages = messages.filter(to=to)
-    return re.search(r"\b(\d{8}|\d{6})\b", messages.first().body).group(1)
+    return make
 
 
-def errors(response) -> list[str]:
-    """Every error message a page shows (field messages and the form's alert)."""
-    html = response.content.decode()
-    return re.findall(r'fr-message--error">([^<]*)<', html) + [
-        " ".join(p.split()) for p in re.findall(r'id="form-errors">\s*<p>([^<]*)</p>', html)
-    ]
+@pytest.fixture
+def home(db):
+    """A household for the signup and invitation pages (tests.helpers.make_home)."""
+    return make_home()
 
 
-def page_text(response) -> str:
-    """What a person reads: the page without its tags and scripts, entities decoded, spaces collapsed."""
-    content = re.sub(r"<script.*?</script>", " ", response.content.decode(), flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
-
-
-def sign_in(client, account, password: str | None = None, **extra):
-    """Sign a migrated account in through the login page (as a person does) and return the redirect."""
-    response = client.post(
-        "/connexion/", {"identifier": account.person.nir, "password": password or account.raw_password}, **extra
-    )
-    assert response.status_code == 302, response.content.decode()[:500]
-    return response
-
-
-def password_typed_long_ago(client, seconds: float | None = None) -> None:
-    """Make the session's last password entry older than REAUTH_MAX_AGE (or `seconds` ago): the next security
-    change asks for the password again."""
-    from moncompte.accounts.sessions import SESSION_AUTH_AT
-
-    session = client.session
-    session[SESSION_AUTH_AT] = time.time() - (settings.REAUTH_MAX_AGE + 1 if seconds is None else seconds)
-    session.save()
+@pytest.fixture
+def holder(client, home):
+    """The test client, signed in as the holder of `home`."""
+    return sign_in_as(client, home.holder_account)

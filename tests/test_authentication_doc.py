@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+#: The document states the pages' real minimum response times: keep them (tests/conftest.py).
+pytestmark = pytest.mark.real_durations
+
 DOC = Path(settings.BASE_DIR) / "docs" / "authentication.md"
 
 #: The table's first column, in order: one row per way into the product.

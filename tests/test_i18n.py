@@ -19,8 +19,7 @@ from django.utils import timezone, translation
 from moncompte.accounts.throttling import retry_message
 from moncompte.messaging.models import OutboxMessage
 from moncompte.messaging.services import message_queue
-from moncompte.web.account import views
-from tests.conftest import errors, page_text
+from tests.helpers import errors, page_text
 
 LOGIN = "/connexion/"
 SET_LANGUAGE = "/i18n/setlang/"
@@ -53,11 +52,6 @@ LOGIN_LABELS_EN = [
     "Sign in",
     "All fields are required unless stated otherwise.",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _no_minimum_duration(monkeypatch):
-    monkeypatch.setattr(views, "RESET_MIN_DURATION", 0)
 
 
 @pytest.fixture(autouse=True)

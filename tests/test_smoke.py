@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import errors, last_code
+from tests.helpers import errors, last_code
 
 
 @pytest.mark.django_db

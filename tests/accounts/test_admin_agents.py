@@ -18,8 +18,8 @@ from moncompte.journal.models import Entry
 from moncompte.journal.services import undo
 from moncompte.lib import counters
 from moncompte.messaging.models import OutboxMessage
-from tests.conftest import last_code, page_text, sign_in
 from tests.factories import AccountFactory
+from tests.helpers import last_code, page_text, sign_in
 
 ADMIN_LOGIN = "/admin/login/"
 ACCOUNTS = "/admin/accounts/account/"

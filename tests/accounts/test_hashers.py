@@ -18,8 +18,8 @@ from moncompte.households.models import Case, Role
 from moncompte.households.services import PIN_HASHER, hash_case_pin
 from moncompte.journal.models import Entry
 from moncompte.verification.models import OneTimeCode
-from tests.conftest import last_code
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory
+from tests.helpers import last_code
 
 LOGIN = "/connexion/"
 ROOT = Path(__file__).resolve().parents[2]

@@ -33,17 +33,10 @@ from tests.accounts.login_attack import (
     reset_complete,
     reset_request,
 )
-from tests.conftest import errors, last_code, page_text
 from tests.factories import AccountFactory, make_nir
+from tests.helpers import errors, last_code, page_text
 
 ATTACKER_ADDRESSES = [f"127.0.1.{n}" for n in range(1, 9)]
-
-
-@pytest.fixture(autouse=True)
-def _no_response_floor(monkeypatch):
-    """The reset pages' minimum response time (same timing for known and unknown NIRs) has its own tests."""
-    monkeypatch.setattr(views, "RESET_MIN_DURATION", 0)
-    monkeypatch.setattr(views, "STEP_UP_MIN_DURATION", 0)
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 
 from moncompte.accounts.models import Account
 from moncompte.web.signup import views as signup_views
-from tests.accounts.test_signup import make_home, sign_in, start
-from tests.conftest import errors, last_code
+from tests.helpers import errors, last_code, sign_in_as, start
 
 MIGRATION_PASSWORD = "/premiere-connexion/mot-de-passe/"
 RESET = "/mot-de-passe-oublie/"
@@ -50,11 +49,6 @@ def _no_signup_minimum_duration(monkeypatch):
     monkeypatch.setattr(signup_views, "SIGNUP_MIN_DURATION", 0)
 
 
-@pytest.fixture
-def home(db):
-    return make_home()
-
-
 def shown_errors(response) -> list[str]:
     return [html.unescape(message) for message in errors(response)]
 
@@ -82,7 +76,7 @@ def test_the_first_password_after_the_case_pin_refuses_it(client, household, pas
 @pytest.mark.django_db
 @pytest.mark.parametrize(("password", "message"), REFUSED)
 def test_a_password_change_refuses_it(client, migrated, password, message):
-    sign_in(client, migrated, migrated.raw_password)
+    sign_in_as(client, migrated, migrated.raw_password)
 
     response = choose(client, PASSWORD_CHANGE, password, current_password=migrated.raw_password)
 

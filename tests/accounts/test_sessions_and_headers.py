@@ -7,9 +7,9 @@ import time
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test import Client, override_settings
+from django.test import override_settings
 
-from tests.conftest import last_code, page_text, sign_in
+from tests.helpers import last_code, page_text, sign_in
 
 LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"
@@ -28,11 +28,6 @@ def age_session(client, **seconds_by_key):
     for key, seconds in seconds_by_key.items():
         session[key] = session[key] - seconds
     session.save()
-
-
-@pytest.fixture
-def new_client(db):
-    return lambda: Client(HTTP_HOST="localhost")
 
 
 # --- Session rotation ----------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from moncompte.accounts import throttling
 from moncompte.accounts.models import Account
 from moncompte.journal.models import Entry
 from moncompte.lib import counters
-from tests.conftest import errors, page_text
 from tests.factories import AccountFactory, make_nir
+from tests.helpers import errors, page_text
 
 LOGIN = "/connexion/"
 DASHBOARD = "/mon-espace/"

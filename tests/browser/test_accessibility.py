@@ -1,5 +1,5 @@
 """Assets and accessibility. Every page that any browser test opens already runs the basic checks of
-conftest.A11Y_CHECKS (French, one h1, a title, a label for every control, unique ids, aria references that point
+helpers.A11Y_CHECKS (French, one h1, a title, a label for every control, unique ids, aria references that point
 somewhere); here: the DSFR assets load under the Content Security Policy, the checks themselves, the pages and error
 states no journey visits, and the small-screen header."""
 
@@ -19,9 +19,9 @@ from playwright.sync_api import Page, expect
 
 from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.households.models import Role, SignupRequest
-from tests.browser.conftest import A11Y_CHECKS, choose, click, field, login, set_new_password
-from tests.conftest import last_code
+from tests.browser.helpers import A11Y_CHECKS, choose, click, field, login, set_new_password
 from tests.factories import MembershipFactory, PersonFactory, family
+from tests.helpers import last_code
 
 
 def test_dsfr_assets_load_under_the_content_security_policy(page: Page, console, household):

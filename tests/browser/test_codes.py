@@ -9,8 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from moncompte.verification.models import OneTimeCode
-from tests.browser.conftest import choose, click, field, login, set_new_password
-from tests.conftest import last_code
+from tests.browser.helpers import choose, click, field, login, set_new_password
+from tests.helpers import last_code
 
 EMAIL = "aurelien.lefevre@exemple.fr"
 CODE_PAGE = re.compile(r"/premiere-connexion/coordonnees/code/$")

@@ -8,8 +8,8 @@ from playwright.sync_api import Page, expect
 
 from moncompte.accounts.models import Account, SecurityReport
 from moncompte.messaging.models import OutboxMessage
-from tests.browser.conftest import choose, click, field, login, set_new_password
-from tests.conftest import last_code
+from tests.browser.helpers import choose, click, field, login, set_new_password
+from tests.helpers import last_code
 
 NEW_EMAIL = "adresse.pirate@exemple.fr"
 NEW_PASSWORD = "Hx5-Qb7-Zt2w"

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.households.models import Delegation
 from moncompte.messaging.models import OutboxMessage
-from tests.browser.conftest import PASSWORD_LABEL, click, field, login
+from tests.browser.helpers import PASSWORD_LABEL, click, field, login
 from tests.factories import family
 
 

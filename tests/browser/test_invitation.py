@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from moncompte.accounts.models import Account
 from moncompte.households.models import Role
 from moncompte.messaging.models import OutboxMessage
-from tests.browser.conftest import choose, click, field, login, set_new_password
+from tests.browser.helpers import choose, click, field, login, set_new_password
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
 
 NEW_PASSWORD = "Kq7-Wz3-Xv9m"

@@ -5,9 +5,10 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import A11Y_CHECKS, field
+from tests.browser.helpers import A11Y_CHECKS, field
 
-# The basic checks of conftest require lang="fr"; an English page is right to say lang="en", and must pass the rest.
+# The basic checks (helpers.A11Y_CHECKS) require lang="fr"; an English page is right to say lang="en", and must pass
+# the rest.
 ENGLISH_PAGE_PROBLEMS = ['html lang="en"']
 
 

@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import choose, click, field, login, logout, set_new_password, spaced
-from tests.conftest import last_code
+from tests.browser.helpers import choose, click, field, login, logout, set_new_password, spaced
+from tests.helpers import last_code
 
 NEW_PASSWORD = "Kq7-Wz3-Xv9m"
 MOBILE = "06 12 34 56 78"

@@ -6,9 +6,9 @@ import re
 from playwright.sync_api import Page, expect
 
 from moncompte.accounts.models import Account
-from tests.browser.conftest import choose, click, field, field_errors, login, logout, set_new_password, spaced
-from tests.conftest import last_code
+from tests.browser.helpers import choose, click, field, field_errors, login, logout, set_new_password, spaced
 from tests.factories import make_nir
+from tests.helpers import last_code
 
 BY_EMAIL = "Par e-mail, à mon adresse connue de la Caf"
 SAVE = "Enregistrer mon nouveau mot de passe"

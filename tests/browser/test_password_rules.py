@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from moncompte.identity.models import Person
-from tests.browser.conftest import click, field, field_errors, login, set_new_password
+from tests.browser.helpers import click, field, field_errors, login, set_new_password
 
 CREATE = "Créer mon mot de passe"
 VALID = re.compile(r"\bfr-message--valid\b")

@@ -6,7 +6,7 @@ import re
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PASSWORD_LABEL, field, login, logout, spaced
+from tests.browser.helpers import PASSWORD_LABEL, field, login, logout, spaced
 
 
 def expect_login_form(page: Page, *, nir: str, remembered: bool) -> None:

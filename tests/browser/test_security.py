@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from moncompte.accounts.models import Account, SecurityReport
-from tests.browser.conftest import click, login
+from tests.browser.helpers import click, login
 
 
 def heading(page: Page):

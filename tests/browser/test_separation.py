@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from moncompte.households.models import Membership, Role, SeparationRequest
 from moncompte.messaging.models import OutboxMessage
-from tests.browser.conftest import choose, click, field, login
+from tests.browser.helpers import choose, click, field, login
 from tests.factories import AccountFactory, family
 
 AGENT_PASSWORD = "Ag3nt-Secret-Caf!"

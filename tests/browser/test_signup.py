@@ -7,9 +7,9 @@ from playwright.sync_api import Page, expect
 
 from moncompte.households.models import Role, SignupRequest
 from moncompte.messaging.models import OutboxMessage
-from tests.browser.conftest import choose, click, field, login, set_new_password, spaced
-from tests.conftest import last_code
+from tests.browser.helpers import choose, click, field, login, set_new_password, spaced
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
+from tests.helpers import last_code
 
 NEW_PASSWORD = "Kq7-Wz3-Xv9m"
 TYPED_EMAIL = "lea.perso@exemple.fr"

@@ -7,8 +7,8 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from moncompte.accounts import throttling
-from tests.browser.conftest import click, field, login, logout
-from tests.conftest import last_code
+from tests.browser.helpers import click, field, login, logout
+from tests.helpers import last_code
 
 
 def test_the_owner_signs_in_during_an_attack_from_their_browser_and_from_a_new_one_with_a_code(

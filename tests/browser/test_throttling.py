@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import F
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import field, login, logout
+from tests.browser.helpers import field, login, logout
 from tests.factories import AccountFactory
 
 LOGIN_FAILED = "Numéro de Sécurité sociale ou mot de passe incorrect."

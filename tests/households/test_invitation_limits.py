@@ -12,20 +12,9 @@ from moncompte.households import invitations
 from moncompte.households.models import Invitation, SignupRequest
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
-from tests.accounts.test_signup import make_home, shown_errors, sign_in
-from tests.conftest import page_text
+from tests.helpers import page_text, shown_errors
 
 TARGET = "lea@exemple.fr"
-
-
-@pytest.fixture
-def home(db):
-    return make_home()
-
-
-@pytest.fixture
-def holder(client, home):
-    return sign_in(client, home.holder_account)
 
 
 def invite(client, h, person=None, email=TARGET):

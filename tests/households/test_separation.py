@@ -14,8 +14,8 @@ from moncompte.households.separation import SeparationError, separation_declare,
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
-from tests.conftest import errors, page_text
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, family
+from tests.helpers import errors, page_text
 
 pytestmark = pytest.mark.django_db
 NIR_BACKEND = "moncompte.accounts.authentication.NirBackend"

@@ -9,7 +9,7 @@ import pytest
 from django.template import Context, Template
 
 from moncompte.identity import places
-from tests.conftest import page_text, sign_in
+from tests.helpers import page_text, sign_in
 
 INFO = "/mon-espace/mes-informations/"
 DOCUMENT = "/mon-espace/mes-informations/telecharger/document/"

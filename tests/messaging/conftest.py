@@ -1,11 +1,12 @@
 import email
 import email.policy
 import os
-import socket
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings
+
+from tests.helpers import free_port
 
 
 def pytest_collection_modifyitems(config, items):
@@ -22,12 +23,6 @@ def pytest_collection_modifyitems(config, items):
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"deselected {len(deselected)} test(s) marked 'redis' (real Celery worker): {why}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Mailbox:

@@ -18,8 +18,8 @@ from moncompte.messaging.services import MAX_ATTEMPTS, message_queue, message_se
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import code_issue
 from moncompte.web.pages.views import dev_outbox_view
-from tests.conftest import last_code
 from tests.factories import PersonFactory
+from tests.helpers import last_code
 
 pytestmark = pytest.mark.django_db
 

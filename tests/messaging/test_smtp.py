@@ -12,7 +12,7 @@ from moncompte.messaging.models import Medium, OutboxMessage, Status
 from moncompte.verification.models import Purpose
 from moncompte.verification.services import code_issue
 from tests.factories import PersonFactory
-from tests.messaging.conftest import free_port
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ from moncompte.messaging.models import Medium, OutboxMessage
 from moncompte.verification import services
 from moncompte.verification.models import OneTimeCode, Purpose
 from moncompte.verification.services import CodeInvalid, CodeThrottled, code_issue, code_verify, mask_destination
-from tests.conftest import last_code
 from tests.factories import PersonFactory
+from tests.helpers import last_code
 
 pytestmark = pytest.mark.django_db
 

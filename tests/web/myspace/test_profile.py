@@ -15,8 +15,8 @@ from moncompte.identity.models import CorrectionRequest
 from moncompte.identity.nir import parse_nir
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
-from tests.conftest import errors, page_text, password_typed_long_ago, sign_in
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
+from tests.helpers import errors, page_text, password_typed_long_ago, sign_in
 
 LOGIN = "/connexion/"
 INFO = "/mon-espace/mes-informations/"

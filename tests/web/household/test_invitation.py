@@ -12,7 +12,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from django.utils.http import urlencode
 
@@ -26,65 +25,16 @@ from moncompte.messaging.models import OutboxMessage
 from moncompte.signup import services as signup
 from moncompte.verification.models import OneTimeCode, Purpose
 from moncompte.web.signup import views as signup_views
-from tests.accounts.test_signup import HOLDER_PASSWORD, NEW_PASSWORD, make_home, shown_errors, sign_in
-from tests.conftest import last_code, page_text
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
+from tests.helpers import HOLDER_PASSWORD, NEW_PASSWORD, last_code, make_home, page_text, shown_errors, sign_in_as
+from tests.web.helpers import CONFIRM, invite, invite_url, last_link, link_in, open_link
 
 LOGIN = "/connexion/"
 ONBOARDING = "/premiere-connexion/bienvenue/"
-CONFIRM = "/invitation/confirmer/"
 MIGRATION_CONTACT = "/premiere-connexion/coordonnees/"
-LINK = re.compile(r"http://localhost(/invitation/[\w-]+/)")
 TYPED = "lea@exemple.fr"
 WARNING = "households/notices/warning_invitation_elsewhere"
 OPENED = "accounts/notices/account_opened_other_contact"
-
-
-@pytest.fixture
-def new_client(db):
-    def make():
-        return Client(HTTP_HOST="localhost")
-
-    return make
-
-
-@pytest.fixture
-def home(db):
-    return make_home()
-
-
-@pytest.fixture
-def holder(client, home):
-    """The test client, signed in as the holder of `home`."""
-    return sign_in(client, home.holder_account)
-
-
-def invite_url(h, person=None, case_number=None):
-    return f"/mon-foyer/{case_number or h.case.case_number}/inviter/{(person or h.child).pk}/"
-
-
-def invite(client, h, person=None, *, medium="email", email="lea@exemple.fr", mobile="", case_number=None):
-    return client.post(invite_url(h, person, case_number), {"medium": medium, "email": email, "mobile": mobile})
-
-
-def link_in(message: OutboxMessage) -> str:
-    return LINK.search(message.body).group(1)
-
-
-def last_link(to: str | None = None) -> str:
-    messages = OutboxMessage.objects.filter(template__startswith="households/notices/invitation_").order_by("-id")
-    if to:
-        messages = messages.filter(to=to)
-    return link_in(messages.first())
-
-
-def open_link(visitor, path):
-    """Open the link as received: the page moves the token out of the address bar."""
-    response = visitor.get(path)
-    if response.status_code == 302:
-        assert response["Location"] == CONFIRM
-        return visitor.get(CONFIRM)
-    return response
 
 
 def accept(visitor, person, password=NEW_PASSWORD, birth_date=None):
@@ -225,7 +175,7 @@ def test_only_the_holder_may_invite(client, home, who):
         account = AccountFactory(person=home.partner)
         if who == "delegated partner":
             Delegation.objects.create(case=home.case, partner=home.partner, origin=DelegationOrigin.HOLDER)
-    sign_in(client, account)
+    sign_in_as(client, account)
 
     seen = client.get(invite_url(home))
     tried = invite(client, home)
@@ -258,7 +208,7 @@ def test_inviting_needs_a_signed_in_holder_who_typed_their_password_recently(cli
     anonymous = invite(client, home)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith(LOGIN)
 
-    sign_in(client, home.holder_account)
+    sign_in_as(client, home.holder_account)
     session = client.session
     session["_auth_at"] = time.time() - settings.REAUTH_MAX_AGE - 1
     session.save()

@@ -13,9 +13,8 @@ from moncompte.households.delegation import delegation_grant, delegation_grant_f
 from moncompte.households.models import Role
 from moncompte.journal import kinds
 from moncompte.journal.models import Entry
-from moncompte.web.signup import views as signup_views
-from tests.conftest import errors, page_text
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
+from tests.helpers import errors, page_text
 
 LOGIN = "/connexion/"
 RESET = "/mot-de-passe-oublie/"
@@ -28,11 +27,6 @@ MONCOMPTE = Path(settings.BASE_DIR) / "moncompte"
 PROMISES = re.compile(
     r"france ?connect|atelier|démarche|paiement|courriers?\b(?! indésirables)|prestation", re.IGNORECASE
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_minimum_duration(monkeypatch):
-    monkeypatch.setattr(signup_views, "SIGNUP_MIN_DURATION", 0)
 
 
 def signed_in_client(account) -> Client:

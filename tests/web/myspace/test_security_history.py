@@ -12,8 +12,8 @@ from moncompte.accounts.selectors import device_label, ip_masked
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
-from tests.conftest import page_text, sign_in
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
+from tests.helpers import page_text, sign_in
 
 LOGIN = "/connexion/"
 DASHBOARD = "/mon-espace/"

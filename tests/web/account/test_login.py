@@ -15,8 +15,8 @@ from moncompte.identity.nir import nir_key
 from moncompte.journal.context import session_ref
 from moncompte.journal.models import Channel, Entry
 from moncompte.web.account.views import REMEMBER_SALT
-from tests.conftest import errors
 from tests.factories import CaseFactory, MembershipFactory, PersonFactory, make_nir
+from tests.helpers import errors
 
 LOGIN = "/connexion/"
 DASHBOARD = "/mon-espace/"

@@ -15,8 +15,8 @@ from moncompte.households.models import Invitation, SignupRequest
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import Medium, OutboxMessage
 from moncompte.web.signup import views as signup_views
-from tests.conftest import errors, last_code, page_text
 from tests.factories import AccountFactory, family
+from tests.helpers import errors, last_code, page_text
 
 pytestmark = pytest.mark.django_db
 NIR_BACKEND = "moncompte.accounts.authentication.NirBackend"
@@ -27,11 +27,6 @@ NEW_PASSWORD = "Cl4rinette-Jaune"
 MOBILE = "+33612345678"
 INVITATION_CODE = re.compile(r"\b([A-Z2-9]{5}-[A-Z2-9]{5})\b")
 PROMISES = re.compile(r"france ?connect|atelier|démarche|paiement|courriers?\b|prestation", re.IGNORECASE)
-
-
-@pytest.fixture(autouse=True)
-def _no_minimum_duration(monkeypatch):
-    monkeypatch.setattr(signup_views, "SIGNUP_MIN_DURATION", 0)
 
 
 def signed_in(account) -> Client:

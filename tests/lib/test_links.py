@@ -14,10 +14,15 @@ from django.test import Client
 from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import OutboxMessage
 from moncompte.web.signup import views as signup_views
-from tests.accounts.test_contact_change import NEW_EMAIL, change_email
-from tests.accounts.test_signup import make_home, request_with_typed_contact, sign_in
-from tests.conftest import last_code
-from tests.conftest import sign_in as sign_in_account
+from tests.helpers import (
+    NEW_EMAIL,
+    change_email,
+    last_code,
+    make_home,
+    request_with_typed_contact,
+    sign_in,
+    sign_in_as,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = "https://moncompte.example"
@@ -67,7 +72,7 @@ def test_the_holder_is_told_of_a_signup_request_with_a_link_on_site_url(foreign)
 @pytest.mark.django_db
 def test_an_invitation_link_is_on_site_url(foreign):
     home = make_home()
-    sign_in(foreign, home.holder_account)
+    sign_in_as(foreign, home.holder_account)
 
     response = foreign.post(
         f"/mon-foyer/{home.case.case_number}/inviter/{home.child.pk}/",
@@ -82,7 +87,7 @@ def test_an_invitation_link_is_on_site_url(foreign):
 
 @pytest.mark.django_db
 def test_the_not_me_link_of_a_contact_change_notice_is_on_site_url(foreign, migrated):
-    sign_in_account(foreign, migrated)
+    sign_in(foreign, migrated)
 
     change_email(foreign)
 

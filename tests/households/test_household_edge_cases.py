@@ -1,4 +1,8 @@
-"""Review of issue 3 (household pages, delegation, separation, admin): each test failed before its fix."""
+"""The household at its edges (found in the review of issue 3; each test failed before its fix): a case number or a
+member id no database can hold is a 404; pending account requests follow the people a separation moves; an old
+revocation is not undone over the holder's later decision; the agents' admin of separations says what it did, tells
+the household, lets a read-only agent do nothing, and no admin page shows a full NIR, a token hash or a code; the
+dashboard does not call a limited person's own line the household."""
 
 import datetime
 
@@ -15,8 +19,8 @@ from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.services import code_issue
-from tests.conftest import page_text
 from tests.factories import family
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 NIR_BACKEND = "moncompte.accounts.authentication.NirBackend"

@@ -11,8 +11,8 @@ from django.utils import timezone
 from moncompte.accounts.models import Account
 from moncompte.households.models import Delegation, DelegationOrigin, Invitation, Role, SignupRequest
 from moncompte.households.separation import separation_declare
-from tests.conftest import page_text
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory, family
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.django_db
 NIR_BACKEND = "moncompte.accounts.authentication.NirBackend"

@@ -13,8 +13,8 @@ from moncompte.accounts.models import Account
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
-from tests.conftest import errors, last_code, page_text
 from tests.factories import make_nir
+from tests.helpers import errors, last_code, page_text
 
 LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"

@@ -15,8 +15,8 @@ from moncompte.households.models import Role
 from moncompte.journal.models import Channel, Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
-from tests.conftest import errors, last_code, page_text
 from tests.factories import CaseFactory, MembershipFactory, PersonFactory
+from tests.helpers import errors, last_code, page_text
 
 LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"

@@ -7,39 +7,21 @@ import time
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from moncompte.accounts.models import SessionRecord
 from moncompte.accounts.sessions import SESSION_RECORD_KEY
 from moncompte.journal.context import session_ref
 from moncompte.journal.models import Entry
-from tests.conftest import last_code, page_text
 from tests.factories import AccountFactory
+from tests.helpers import last_code, page_text
+from tests.web.helpers import CHROME_ANDROID, DASHBOARD, END, FIREFOX_WINDOWS, LOGIN, SESSIONS, device, login
 
-LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"
-DASHBOARD = "/mon-espace/"
-SESSIONS = "/mon-espace/sessions/"
-END = "/mon-espace/sessions/fermer/"
 PASSWORD = "/mon-espace/mot-de-passe/"
 RESET = "/mot-de-passe-oublie/"
 RESET_CODE = "/mot-de-passe-oublie/code/"
 CLOSED = "Cette session a été fermée. Connectez-vous à nouveau."
-FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
-CHROME_ANDROID = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
-)
-
-
-def device(user_agent: str, ip: str = "127.0.0.1") -> Client:
-    return Client(HTTP_HOST="localhost", HTTP_USER_AGENT=user_agent, REMOTE_ADDR=ip)
-
-
-def login(client, account):
-    response = client.post(LOGIN, {"identifier": account.person.nir, "password": account.raw_password})
-    assert response.status_code == 302, response.content.decode()[:300]
-    return SessionRecord.objects.get(pk=client.session[SESSION_RECORD_KEY])
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ from tests.accounts.login_attack import (
     reset_request,
     trusted_browser,
 )
-from tests.conftest import errors, last_code, page_text, rewind_code_ceilings
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, make_nir
+from tests.helpers import errors, last_code, page_text, rewind_code_ceilings
 
 SPRAYER = "198.51.100.7"
 ADDRESS_REQUESTS = "Trop de codes ont été demandés depuis votre connexion internet."

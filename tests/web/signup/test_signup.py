@@ -6,11 +6,9 @@ import html
 import re
 import time
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.db.models import F
-from django.test import Client
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
@@ -21,8 +19,22 @@ from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode, Purpose
 from moncompte.web.signup import views as signup_views
-from tests.conftest import errors, last_code, page_text, rewind_code_ceilings
-from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, make_nir
+from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
+from tests.helpers import (
+    HOLDER_PASSWORD,
+    NEW_PASSWORD,
+    complete,
+    last_code,
+    make_home,
+    other_code,
+    page_text,
+    request_with_typed_contact,
+    rewind_code_ceilings,
+    shown_errors,
+    sign_in_as,
+    start,
+    unknown_nir,
+)
 
 LOGIN = "/connexion/"
 START = "/creer-mon-compte/"
@@ -31,80 +43,11 @@ CODE = "/creer-mon-compte/code/"
 PENDING = "/creer-mon-compte/en-attente/"
 ONBOARDING = "/premiere-connexion/bienvenue/"
 DASHBOARD = "/mon-espace/"
-NEW_PASSWORD = "Cl4rinette-Jaune"
-HOLDER_PASSWORD = "Tr0mbone-Vert"
-
-
-@pytest.fixture(autouse=True)
-def _no_minimum_duration(monkeypatch):
-    monkeypatch.setattr(signup_views, "SIGNUP_MIN_DURATION", 0)
-
-
-@pytest.fixture
-def new_client(db):
-    def make():
-        return Client(HTTP_HOST="localhost")
-
-    return make
-
-
-def make_home() -> SimpleNamespace:
-    """A migrated holder (validated e-mail), a partner without account, a child of 16 with contacts on file."""
-    case = CaseFactory()
-    holder_account = AccountFactory()
-    MembershipFactory(case=case, person=holder_account.person, role=Role.HOLDER)
-    partner = MembershipFactory(case=case, role=Role.PARTNER, person__sex="F").person
-    child = MembershipFactory(case=case, role=Role.CHILD, person=PersonFactory(child=True)).person
-    return SimpleNamespace(
-        case=case, holder=holder_account.person, holder_account=holder_account, partner=partner, child=child
-    )
-
-
-@pytest.fixture
-def home(db):
-    return make_home()
-
-
-def shown_errors(response) -> list[str]:
-    return [html.unescape(message) for message in errors(response)]
-
-
-def start(client, person=None, *, nir=None, birth_date=None, given_name=None, medium="email"):
-    birth_date = birth_date if birth_date is not None else person.birth_date
-    return client.post(
-        START,
-        {
-            "identifier": nir if nir is not None else person.nir,
-            "birth_date": birth_date if isinstance(birth_date, str) else birth_date.isoformat(),
-            "given_name": given_name if given_name is not None else person.first_name,
-            "medium": medium,
-        },
-    )
-
-
-def complete(client, code, password=NEW_PASSWORD, confirmation=None):
-    return client.post(
-        CODE, {"code": code, "password1": password, "password2": password if confirmation is None else confirmation}
-    )
-
-
-def other_code(code: str) -> str:
-    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
 
 def notice(response) -> str:
     block = re.search(r'id="signup-notice">(.*?)</div>', response.content.decode(), re.S).group(1)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", block)).split())
-
-
-def sign_in(client, account, password=HOLDER_PASSWORD):
-    response = client.post(LOGIN, {"identifier": account.person.nir, "password": password})
-    assert response.status_code == 302, errors(response)
-    return client
-
-
-def unknown_nir(seq=515_151) -> str:
-    return make_nir(seq=seq)
 
 
 # --- The login page and the start page ------------------------------------------------------------------------------
@@ -139,7 +82,7 @@ def test_the_start_page_asks_for_the_nir_the_birth_date_the_given_name_and_where
 
 @pytest.mark.django_db
 def test_a_signed_in_person_is_sent_to_their_dashboard(client, home):
-    sign_in(client, home.holder_account)
+    sign_in_as(client, home.holder_account)
 
     assert client.get(START)["Location"] == DASHBOARD
 
@@ -594,14 +537,6 @@ def no_contact(home):
     return home
 
 
-def request_with_typed_contact(client, person=None, *, email="lea.perso@exemple.fr", **typed):
-    start(client, person, medium="none", **typed)
-    response = client.post(CONTACT, {"medium": "email", "email": email})
-    assert response.status_code == 302, shown_errors(response)
-    assert response["Location"] == CODE
-    return response
-
-
 @pytest.mark.django_db
 def test_a_member_with_no_contact_on_file_proves_a_typed_email_and_the_request_waits_for_the_holder(
     client, no_contact
@@ -789,7 +724,7 @@ def decide_url(h, request_id=None, case_number=None):
 
 @pytest.mark.django_db
 def test_the_holder_sees_the_request_with_the_contact_the_member_proved(client, waiting):
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
 
     response = client.get(decide_url(waiting))
 
@@ -804,7 +739,7 @@ def test_the_holder_sees_the_request_with_the_contact_the_member_proved(client, 
 
 @pytest.mark.django_db
 def test_approval_sends_the_requester_an_invitation_link_to_the_proven_contact(client, waiting):
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
 
     response = client.post(decide_url(waiting), {"decision": "approve"})
 
@@ -825,7 +760,7 @@ def test_approval_sends_the_requester_an_invitation_link_to_the_proven_contact(c
 
 @pytest.mark.django_db
 def test_refusal_tells_the_requester_and_opens_nothing(client, waiting):
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
 
     response = client.post(decide_url(waiting), {"decision": "refuse"})
 
@@ -840,7 +775,7 @@ def test_refusal_tells_the_requester_and_opens_nothing(client, waiting):
 
 @pytest.mark.django_db
 def test_a_request_is_decided_once(client, waiting):
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
     client.post(decide_url(waiting), {"decision": "refuse"})
 
     again = client.post(decide_url(waiting), {"decision": "approve"})
@@ -853,7 +788,7 @@ def test_a_request_is_decided_once(client, waiting):
 @pytest.mark.django_db
 @pytest.mark.parametrize("decision", ["", "peut-être", "approve" * 50])
 def test_a_garbage_decision_changes_nothing(client, waiting, decision):
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
 
     response = client.post(decide_url(waiting), {"decision": decision})
 
@@ -875,7 +810,7 @@ def test_only_the_holder_may_approve_or_refuse(client, waiting, who):
             from moncompte.households.models import Delegation, DelegationOrigin
 
             Delegation.objects.create(case=waiting.case, partner=waiting.partner, origin=DelegationOrigin.HOLDER)
-    sign_in(client, account)
+    sign_in_as(client, account)
 
     seen = client.get(decide_url(waiting))
     tried = client.post(decide_url(waiting), {"decision": "approve"})
@@ -894,7 +829,7 @@ def test_a_foreign_case_number_or_a_request_of_another_case_is_a_404(client, wai
     other_request = SignupRequest.objects.create(
         case=other.case, person=other.child, medium="email", destination="autre@exemple.fr"
     )
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
 
     foreign_case = client.post(decide_url(waiting, case_number=other.case.case_number, request_id=other_request.pk))
     other_cases_request = client.post(decide_url(waiting, request_id=other_request.pk), {"decision": "approve"})
@@ -914,7 +849,7 @@ def test_the_decision_page_needs_a_signed_in_holder_who_typed_their_password_rec
     anonymous = client.get(decide_url(waiting))
     assert anonymous.status_code == 302 and anonymous["Location"].startswith(LOGIN)
 
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
     session = client.session
     session["_auth_at"] = time.time() - settings.REAUTH_MAX_AGE - 1
     session.save()
@@ -926,7 +861,7 @@ def test_the_decision_page_needs_a_signed_in_holder_who_typed_their_password_rec
 
 @pytest.mark.django_db
 def test_undoing_an_approval_revokes_the_unused_invitation_and_the_request_waits_again(client, waiting):
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
     client.post(decide_url(waiting), {"decision": "approve"})
 
     journal.undo(Entry.objects.get(kind="signup.approved"))
@@ -938,7 +873,7 @@ def test_undoing_an_approval_revokes_the_unused_invitation_and_the_request_waits
 
 @pytest.mark.django_db
 def test_an_approval_whose_invitation_opened_the_account_cannot_be_undone_alone(client, waiting):
-    sign_in(client, waiting.holder_account)
+    sign_in_as(client, waiting.holder_account)
     client.post(decide_url(waiting), {"decision": "approve"})
     invitation = Invitation.objects.get()
     from moncompte.signup import services as signup

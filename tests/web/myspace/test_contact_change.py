@@ -14,8 +14,8 @@ from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
-from tests.conftest import errors, last_code, page_text, password_typed_long_ago
 from tests.factories import AccountFactory
+from tests.helpers import NEW_EMAIL, change_email, errors, last_code, page_text, password_typed_long_ago
 
 LOGIN = "/connexion/"
 DASHBOARD = "/mon-espace/"
@@ -25,7 +25,6 @@ CODE = "/mon-espace/coordonnees/code/"
 REAUTH = "/mon-espace/confirmer-mot-de-passe/"
 RESET = "/mot-de-passe-oublie/"
 RESET_CODE = "/mot-de-passe-oublie/code/"
-NEW_EMAIL = "nouvelle.adresse@exemple.fr"
 
 
 def login(client, account, password=None):
@@ -42,13 +41,6 @@ def error_texts(response) -> list[str]:
 def signed_in(client, migrated):
     login(client, migrated)
     return migrated
-
-
-def change_email(client, value=NEW_EMAIL):
-    response = client.post(CHANGE.format("email"), {"value": value})
-    assert response.status_code == 302 and response["Location"] == CODE, error_texts(response)
-    response = client.post(CODE, {"code": last_code(to=value.lower())})
-    assert response.status_code == 302 and response["Location"] == INFO, error_texts(response)
 
 
 def not_me_link(to: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from tests.conftest import page_text, sign_in
+from tests.helpers import page_text, sign_in
 
 PAGES = {
     "/accessibilite/": "Déclaration d'accessibilité",

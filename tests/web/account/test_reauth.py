@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.journal.models import Entry
 from moncompte.web.helpers import recent_auth_required
-from tests.conftest import errors, password_typed_long_ago
+from tests.helpers import errors, password_typed_long_ago
 
 LOGIN = "/connexion/"
 REAUTH = "/mon-espace/confirmer-mot-de-passe/"

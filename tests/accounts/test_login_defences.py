@@ -1,4 +1,5 @@
-"""Security review of issue 7 (device cookies, step-up, session-bound codes, lanes), played as attacks.
+"""The defences of the login (device cookies, step-up, session-bound codes, lanes), played as attacks (the security
+review of issue 7).
 
 A test that passes: the defence held. A test that fails: a weakness, explained in its docstring with the behaviour
 expected once fixed. Everything goes through HTTP with Django's test client on loopback addresses, except where a
@@ -40,8 +41,8 @@ from tests.accounts.login_attack import (
     reset_request,
     trusted_browser,
 )
-from tests.conftest import errors, last_code, page_text
 from tests.factories import AccountFactory, make_nir
+from tests.helpers import errors, last_code, page_text
 
 SIGNUP_START = "/creer-mon-compte/"
 SIGNUP_CODE = "/creer-mon-compte/code/"
@@ -61,14 +62,6 @@ def gist(response) -> str:
 
 def normalised(text: str) -> str:
     return re.sub(r"\s+", " ", text)
-
-
-@pytest.fixture(autouse=True)
-def _no_response_floor(monkeypatch):
-    """The minimum response times have their own tests; a test that needs them sets them back."""
-    monkeypatch.setattr(views, "RESET_MIN_DURATION", 0)
-    monkeypatch.setattr(views, "STEP_UP_MIN_DURATION", 0)
-    monkeypatch.setattr(signup_views, "SIGNUP_MIN_DURATION", 0)
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.models import OneTimeCode
 from moncompte.web.account import views
-from tests.conftest import errors, last_code, page_text, rewind_code_ceilings
 from tests.factories import CaseFactory, MembershipFactory, make_nir
+from tests.helpers import errors, last_code, page_text, rewind_code_ceilings
 
 LOGIN = "/connexion/"
 LOGOUT = "/deconnexion/"
@@ -68,16 +68,6 @@ def shift_codes_back(*browsers, seconds=61):
         rewind_code_ceilings(state, seconds)
         session[views.RESET_SESSION_KEY] = state
         session.save()
-
-
-@pytest.fixture
-def new_client(db):
-    """Another browser (a test client with its own cookies)."""
-
-    def make():
-        return Client(HTTP_HOST="localhost")
-
-    return make
 
 
 @pytest.fixture

@@ -18,17 +18,8 @@ from moncompte.accounts.models import SessionRecord
 from moncompte.accounts.sessions import SESSION_AUTH_AT, SESSION_RECORD_KEY, SESSION_STARTED_AT
 from moncompte.journal.context import session_ref
 from moncompte.journal.models import Entry
-from tests.accounts.test_session_list import (
-    CHROME_ANDROID,
-    DASHBOARD,
-    END,
-    FIREFOX_WINDOWS,
-    LOGIN,
-    SESSIONS,
-    device,
-    login,
-)
-from tests.conftest import page_text, password_typed_long_ago
+from tests.helpers import page_text, password_typed_long_ago
+from tests.web.helpers import CHROME_ANDROID, DASHBOARD, END, FIREFOX_WINDOWS, LOGIN, SESSIONS, device, login
 
 REAUTH = "/mon-espace/confirmer-mot-de-passe/"
 ROOT = Path(settings.BASE_DIR)

@@ -4,7 +4,7 @@ journaled, the fifth in a row signs out."""
 import pytest
 
 from moncompte.journal.models import Entry
-from tests.conftest import errors, sign_in
+from tests.helpers import errors, sign_in
 
 PASSWORD_CHANGE = "/mon-espace/mot-de-passe/"
 NEW_PASSWORD = "Cl4rinette-Jaune"
