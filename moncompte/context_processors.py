@@ -2,6 +2,8 @@ from types import SimpleNamespace
 
 from django.conf import settings
 
+from moncompte.franceconnect import provider
+
 # django-dsfr's own context processor reads a DsfrConfig row on every request; ours is a constant.
 _SITE = SimpleNamespace(
     site_title=settings.SITE_TITLE,
@@ -18,4 +20,9 @@ _SITE = SimpleNamespace(
 
 
 def site(request):
-    return {"SITE_CONFIG": _SITE, "site_title": settings.SITE_TITLE, "debug_outbox": settings.DEBUG}
+    return {
+        "SITE_CONFIG": _SITE,
+        "site_title": settings.SITE_TITLE,
+        "debug_outbox": settings.DEBUG,
+        "franceconnect_enabled": provider.enabled(),
+    }

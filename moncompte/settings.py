@@ -8,6 +8,7 @@ import re
 import secrets
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "moncompte.legacy",
     "moncompte.accounts",
     "moncompte.signup",
+    "moncompte.franceconnect",
     # The web channel (DESIGN §4): its shared frame, then one app per area.
     "moncompte.web",
     "moncompte.web.account",
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "moncompte.web.household",
     "moncompte.web.signup",
     "moncompte.web.pages",
+    "moncompte.web.franceconnect",
 ]
 
 MIDDLEWARE = [
@@ -316,6 +319,20 @@ OTP_TRIES_PER_HOUR = env.int("OTP_TRIES_PER_HOUR", default=10000)
 # The voice server keeps the case number + PIN until this date (the seed says March 2022); shown at onboarding.
 PHONE_PIN_SUNSET = date.fromisoformat(env.str("PHONE_PIN_SUNSET")) if env.str("PHONE_PIN_SUNSET", default="") else None
 
+# --- FranceConnect (v2) ----------------------------------------------------------------------------------------------
+# Empty issuer or client id: no FranceConnect button anywhere. The provider sends the browser back to SITE_URL +
+# /franceconnect/retour/ (and /franceconnect/deconnexion/ after its logout): register exactly these two addresses.
+FRANCECONNECT_ISSUER = env.str("FRANCECONNECT_ISSUER", default="").rstrip("/")
+FRANCECONNECT_CLIENT_ID = env.str("FRANCECONNECT_CLIENT_ID", default="")
+FRANCECONNECT_CLIENT_SECRET = env.str("FRANCECONNECT_CLIENT_SECRET", default="")
+FRANCECONNECT_ACR = env.str("FRANCECONNECT_ACR", default="eidas1")
+# Signature algorithms accepted from the provider; only ES256 and RS256 can ever be (never none, never HS*).
+FRANCECONNECT_ALGORITHMS = env.list("FRANCECONNECT_ALGORITHMS", default=["ES256", "RS256"])
+FRANCECONNECT_LEEWAY = min(env.int("FRANCECONNECT_LEEWAY_SECONDS", default=30), 120)  # clock skew on exp and iat
+FRANCECONNECT_TIMEOUT = env.float("FRANCECONNECT_TIMEOUT_SECONDS", default=3.0)
+_issuer = urlsplit(FRANCECONNECT_ISSUER)
+FRANCECONNECT_ORIGINS = [f"{_issuer.scheme}://{_issuer.netloc}"] if FRANCECONNECT_ISSUER else []
+
 # --- Messaging -------------------------------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
@@ -385,7 +402,8 @@ CONTENT_SECURITY_POLICY = {
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
-        "form-action": [SELF],
+        # A form posted here may be redirected to FranceConnect (its button, the logout of a FranceConnect session).
+        "form-action": [SELF, *FRANCECONNECT_ORIGINS],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],
         "object-src": [NONE],

@@ -4,10 +4,12 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from moncompte.franceconnect import provider
 from moncompte.households.models import Role
 from moncompte.web.account import views as account_views
 from moncompte.web.signup import views as signup_views
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
+from tests.franceconnect.fake_provider import CLIENT_ID, CLIENT_SECRET, ISSUER, FakeFranceConnect
 from tests.helpers import make_home, sign_in_as
 
 
@@ -81,3 +83,14 @@ def home(db):
 def holder(client, home):
     """The test client, signed in as the holder of `home`."""
     return sign_in_as(client, home.holder_account)
+
+
+@pytest.fixture
+def franceconnect(settings, monkeypatch):
+    """FranceConnect configured and played in process (tests/franceconnect/fake_provider.py): the fake, to spoil."""
+    fake = FakeFranceConnect()
+    settings.FRANCECONNECT_ISSUER = ISSUER
+    settings.FRANCECONNECT_CLIENT_ID = CLIENT_ID
+    settings.FRANCECONNECT_CLIENT_SECRET = CLIENT_SECRET
+    monkeypatch.setattr(provider, "transport", fake.transport())
+    return fake

@@ -266,6 +266,14 @@ ROUTES: dict[str, Route] = {
         post_own={CHILD: FORBIDDEN, OTHER: FORBIDDEN, "*": 400},
         post_foreign=NOT_FOUND,
     ),
+    # FranceConnect (not configured here: no button, no flow; tests/web/franceconnect walks it configured). Without a
+    # flow of this browser, the link and new-account steps send back to the login page.
+    "franceconnect:start": Route(own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=NOT_FOUND),
+    "franceconnect:callback": Route(own=NOT_FOUND, anonymous=NOT_FOUND),
+    "franceconnect:link": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
+    "franceconnect:create": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
+    "franceconnect:logged_out": Route(own=OK, anonymous=OK),
+    "franceconnect:unlink": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
 }
 
 #: URL names checked elsewhere: the admin (staff only, tests/households/test_admin.py and below), the language

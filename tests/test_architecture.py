@@ -27,6 +27,7 @@ MAY_IMPORT = {
     "legacy": {"journal", "identity", "households"},
     "accounts": {"journal", "messaging", "identity", "verification", "households"},
     "signup": {"journal", "messaging", "identity", "verification", "households", "accounts"},
+    "franceconnect": {"journal", "messaging", "identity", "verification", "households", "accounts", "signup"},
 }
 #: The channels: they may import every domain app, and no other channel.
 CHANNELS = {"web"}

@@ -49,6 +49,8 @@ class Person(models.Model):
 
     class Meta:
         verbose_name = "personne"
+        # identity.matching looks people up by birth date and sex (then birthplace or country, then names).
+        indexes = [models.Index(fields=["birth_date", "sex"], name="person_birth_date_sex")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(nir__isnull=False) | models.Q(provisional_id__isnull=False),

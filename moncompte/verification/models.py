@@ -14,6 +14,8 @@ class Purpose(models.TextChoices):
     LOGIN = "login", "Connexion depuis un nouvel appareil"
     #: Invitation sent to a contact the holder typed: the invitee proves they receive it (it proves nothing more).
     INVITATION = "invitation", "Invitation : coordonnée indiquée par l'allocataire"
+    #: FranceConnect identified the owner of an account: a code to its validated contact proves it before the link.
+    FRANCECONNECT = "franceconnect", "Liaison du compte à FranceConnect"
 
 
 #: The codes anyone who knows a NIR can ask for, to a contact the agency holds: longer, and under the ceilings of

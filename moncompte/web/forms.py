@@ -174,3 +174,24 @@ class CodeForm(forms.Form):
 
     def clean_code(self):
         return "".join(self.cleaned_data["code"].split())
+
+
+class ReauthForm(forms.Form):
+    """Asks for the account's password again: "Confirmez votre mot de passe" before a security change (DESIGN §7),
+    and the proof that an account FranceConnect identified is the person's before it is linked."""
+
+    password = SecretField(
+        label=_("Mot de passe"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Saisissez votre mot de passe.")},
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        self.account = account
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.account.check_password(password):
+            raise ValidationError(gettext("Mot de passe incorrect."), code="wrong_password")
+        return password

@@ -19,7 +19,10 @@ urlpatterns = [
     path("", include((signup_urls.urlpatterns + household_urls.signup_urlpatterns, "signup"))),
     path("", include("moncompte.web.myspace.urls")),
     path("", include("moncompte.web.household.urls")),
-    path("", include("moncompte.web.pages.urls")),  # accessibility statement, legal notice, personal data, cookies
+    path("", include("moncompte.web.pages.urls")),
+    path(
+        "", include("moncompte.web.franceconnect.urls")
+    ),  # accessibility statement, legal notice, personal data, cookies
 ]
 if settings.DEBUG:
     urlpatterns.append(path("dev/boite-d-envoi/", dev_outbox_view, name="dev_outbox"))

@@ -61,23 +61,3 @@ class PasswordChangeForm(NewPasswordForm):
         if not self.account.check_password(current):
             raise ValidationError(gettext("Votre mot de passe actuel est incorrect."), code="wrong_password")
         return current
-
-
-class ReauthForm(forms.Form):
-    """Asks for the password again ("Confirmez votre mot de passe") before a security change (DESIGN §7)."""
-
-    password = SecretField(
-        label=_("Mot de passe"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": _("Saisissez votre mot de passe.")},
-    )
-
-    def __init__(self, *args, account, **kwargs):
-        self.account = account
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.account.check_password(password):
-            raise ValidationError(gettext("Mot de passe incorrect."), code="wrong_password")
-        return password

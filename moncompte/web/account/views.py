@@ -39,6 +39,8 @@ from moncompte.accounts.throttling import (
     login_failures_clear,
     step_up_required,
 )
+from moncompte.franceconnect import provider as franceconnect_provider
+from moncompte.franceconnect import services as franceconnect
 from moncompte.households import policy
 from moncompte.identity.models import Person
 from moncompte.identity.nir import NirError, nir_grouped, parse_nir
@@ -60,11 +62,10 @@ from moncompte.verification.services import (
 from moncompte.web.account.forms import (
     LoginForm,
     PasswordChangeForm,
-    ReauthForm,
     ResetCompleteForm,
     ResetRequestForm,
 )
-from moncompte.web.forms import CodeForm, ContactForm, NewPasswordForm
+from moncompte.web.forms import CodeForm, ContactForm, NewPasswordForm, ReauthForm
 from moncompte.web.helpers import (
     form_status,
     mark_authenticated,
@@ -308,7 +309,16 @@ def sign_out(request: HttpRequest) -> None:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
+    """Sign out here; a session opened with FranceConnect also signs out at FranceConnect, which sends the browser
+    back to the signed-out page (franceconnect:logged_out)."""
+    id_token = request.session.get(franceconnect.ID_TOKEN_KEY)
     sign_out(request)
+    if id_token:
+        state = franceconnect_provider.new_secret()
+        url = franceconnect_provider.end_session_url(id_token=id_token, state=state)
+        if url is not None:
+            request.session[franceconnect.LOGOUT_STATE_KEY] = state
+            return redirect(url)
     messages.success(request, _("Vous êtes déconnecté. À bientôt !"))
     return redirect("accounts:login")
 

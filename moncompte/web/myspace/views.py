@@ -30,6 +30,7 @@ from moncompte.accounts import security, selectors, services, sessions
 from moncompte.accounts.models import SecurityReport, SessionRecord
 from moncompte.accounts.security import NotMeLinkError
 from moncompte.accounts.sessions import SESSION_RECORD_KEY
+from moncompte.franceconnect import services as franceconnect
 from moncompte.households import policy
 from moncompte.identity import services as identity_services
 from moncompte.journal import kinds
@@ -82,6 +83,7 @@ def info_view(request: HttpRequest) -> HttpResponse:
             {"case_number": m.case.case_number, "role": m.get_role_display()} for m in policy.memberships_of(person)
         ],
         "corrections": person.correction_requests.order_by("-created_at")[:5],
+        "franceconnect_link": franceconnect.link_of(account),
     }
     return render(request, "myspace/info.html", context)
 

@@ -23,10 +23,8 @@ CONTACT = "/creer-mon-compte/coordonnees/"
 ONBOARDING = "/premiere-connexion/bienvenue/"
 HISTORY = "/mon-espace/securite/"
 MONCOMPTE = Path(settings.BASE_DIR) / "moncompte"
-#: Words of features the site does not have yet (FranceConnect, saved procedures, workshops, payments, letters).
-PROMISES = re.compile(
-    r"france ?connect|atelier|démarche|paiement|courriers?\b(?! indésirables)|prestation", re.IGNORECASE
-)
+#: Words of features the site does not have yet (saved procedures, workshops, payments, letters).
+PROMISES = re.compile(r"atelier|démarche|paiement|courriers?\b(?! indésirables)|prestation", re.IGNORECASE)
 
 
 def signed_in_client(account) -> Client:

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class FranceConnectConfig(AppConfig):
+    name = "moncompte.franceconnect"
+    label = "franceconnect"
+    verbose_name = "FranceConnect"
