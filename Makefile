@@ -7,6 +7,9 @@ PORT ?= 8000
 # debug pages show settings: set HOST=0.0.0.0 (and ALLOWED_HOSTS, SITE_URL) only on a network you trust.
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+# The local FranceConnect stand-in `make run` starts (scripts/franceconnect/provider.mjs), unless FRANCECONNECT_ISSUER
+# names a real provider.
+FRANCECONNECT_PORT ?= 9311
 export VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: run test test-fast test-browser lint format messages bench demo-data install browser system-packages worker clean
@@ -33,7 +36,15 @@ run: install
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py generate_demo_data --import
-	@echo "Mon Compte: http://$(HOST):$(PORT)/  (codes sent by e-mail/SMS: http://$(HOST):$(PORT)/dev/boite-d-envoi/)"
+	@if [ -z "$$FRANCECONNECT_ISSUER" ] && command -v node >/dev/null && [ -d node_modules/oidc-provider ]; then \
+	  test -s $(VAR_DIR)/franceconnect-dev-secret || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > $(VAR_DIR)/franceconnect-dev-secret; \
+	  export FRANCECONNECT_ISSUER=http://127.0.0.1:$(FRANCECONNECT_PORT) FRANCECONNECT_CLIENT_ID=moncompte-dev \
+	    FRANCECONNECT_CLIENT_SECRET=$$(cat $(VAR_DIR)/franceconnect-dev-secret); \
+	  $(BIN)/python manage.py franceconnect_standin $(VAR_DIR)/franceconnect-standin.json --port $(FRANCECONNECT_PORT) || exit 1; \
+	  node scripts/franceconnect/provider.mjs $(VAR_DIR)/franceconnect-standin.json & standin=$$!; \
+	  trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
+	elif [ -z "$$FRANCECONNECT_ISSUER" ]; then echo "No Node or npm packages: no local FranceConnect (no button)"; fi; \
+	echo "Mon Compte: http://$(HOST):$(PORT)/  (codes sent by e-mail/SMS: http://$(HOST):$(PORT)/dev/boite-d-envoi/)"; \
 	$(BIN)/gunicorn moncompte.wsgi -c python:moncompte.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=127.0.0.1
 
 ## Install Debian's Chromium for the browser tests (Playwright cannot download its own browser here)

@@ -2,6 +2,7 @@
 code ceilings, signing in, and the steps of the flows several folders go through (member signup, contact change).
 Helpers only the page tests share are in `tests/web/helpers.py`, the browser tests' in `tests/browser/helpers.py`."""
 
+import datetime
 import html
 import re
 import socket
@@ -170,3 +171,31 @@ def change_email(client, value=NEW_EMAIL):
     assert response.status_code == 302 and response["Location"] == CONTACT_CODE, shown_errors(response)
     response = client.post(CONTACT_CODE, {"code": last_code(to=value.lower())})
     assert response.status_code == 302 and response["Location"] == MY_INFORMATION, shown_errors(response)
+
+
+# --- FranceConnect ---------------------------------------------------------------------------------------------
+
+#: The pivot identity FranceConnect gives for Léa Martin (the in-process fake, the browser tests' provider).
+LEA = {
+    "given_name": "Léa Marie",
+    "family_name": "MARTIN",
+    "birthdate": "2009-05-04",
+    "gender": "female",
+    "birthplace": "75112",
+    "birthcountry": "99100",
+    "email": "lea.martin@exemple.fr",
+    "preferred_username": "",
+}
+
+
+def lea_person(**fields):
+    """Léa Martin as the registry knows her: she agrees with LEA, FranceConnect's identity, and with her NIR."""
+    values = {
+        "birth_name": "Martin",
+        "given_names": "Léa",
+        "birth_date": datetime.date(2009, 5, 4),
+        "sex": "F",
+        "birthplace": "75112",
+        "nir": "2090575112001",
+    }
+    return PersonFactory(**(values | fields))

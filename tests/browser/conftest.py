@@ -8,8 +8,12 @@ the test.
 
 from __future__ import annotations
 
+import copy
+import json
 import os
 import re
+import secrets
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +25,7 @@ from django.conf import settings
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.helpers import A11Y_CHECKS
+from tests.helpers import free_port
 
 try:  # pytest >= 9: the structured node id behind item.nodeid
     from _pytest.nodeid import NodeId
@@ -28,6 +33,7 @@ except ImportError:  # pragma: no cover
     NodeId = None
 
 HERE = Path(__file__).resolve().parent
+FRANCECONNECT_PROVIDER = Path(settings.BASE_DIR) / "scripts" / "franceconnect" / "provider.mjs"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -181,3 +187,55 @@ def open_page(new_context, console, request) -> Iterator[Callable[[], Page]]:
 @pytest.fixture
 def page(open_page) -> Page:
     return open_page()
+
+
+@pytest.fixture
+def franceconnect(live_server, settings, tmp_path):
+    """`franceconnect(identities)` starts an independent OpenID provider configured like FranceConnect v2: the npm
+    package `oidc-provider` (panva) run by scripts/franceconnect/provider.mjs on loopback, with these identities
+    ({login: {"label", claims…}}), and points the site at it (its Content Security Policy too)."""
+    processes = []
+
+    def start(identities: dict[str, dict]) -> str:
+        port = free_port()
+        issuer = f"http://127.0.0.1:{port}"
+        settings.FRANCECONNECT_ISSUER = issuer
+        settings.FRANCECONNECT_CLIENT_ID = "moncompte-e2e"
+        settings.FRANCECONNECT_CLIENT_SECRET = secrets.token_urlsafe(32)
+        csp = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+        csp["DIRECTIVES"]["form-action"] = [*csp["DIRECTIVES"]["form-action"], issuer]
+        settings.CONTENT_SECURITY_POLICY = csp
+        config = tmp_path / "provider.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "port": port,
+                    "issuer": issuer,
+                    "keys": str(tmp_path / "keys.json"),
+                    "client": {
+                        "client_id": settings.FRANCECONNECT_CLIENT_ID,
+                        "client_secret": settings.FRANCECONNECT_CLIENT_SECRET,
+                        "redirect_uris": [f"{live_server.url}/franceconnect/retour/"],
+                        "post_logout_redirect_uris": [f"{live_server.url}/franceconnect/deconnexion/"],
+                    },
+                    "identities": identities,
+                }
+            )
+        )
+        process = subprocess.Popen(
+            ["node", str(FRANCECONNECT_PROVIDER), str(config)],
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        processes.append(process)
+        line = process.stdout.readline()
+        assert line.startswith("ready"), f"the provider did not start: {line!r}"
+        return issuer
+
+    yield start
+    for process in processes:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()

@@ -7,6 +7,9 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
+from moncompte.households.models import Role
+from tests.factories import AccountFactory, CaseFactory, MembershipFactory
+
 # Basic accessibility checks, run by every page of every test once it has loaded; problems go to the console as
 # "a11y: …" errors and fail the test. (axe-core would need npm; these need nothing but the browser.)
 A11Y_CHECKS = """() => {
@@ -90,3 +93,40 @@ def spaced(nir: str) -> str:
 
 def field_errors(page: Page) -> Locator:
     return page.locator(".fr-message--error")
+
+
+# --- FranceConnect (the independent provider of conftest.franceconnect) ------------------------------------------
+
+
+def in_a_household(person):
+    """The person, a child of a new case whose holder has an account."""
+    case = CaseFactory()
+    MembershipFactory(case=case, role=Role.HOLDER, person=AccountFactory().person)
+    MembershipFactory(case=case, role=Role.CHILD, person=person)
+    return person
+
+
+def through_franceconnect(page: Page, identity: str) -> None:
+    """Click the button, pick the identity at the provider, consent, come back."""
+    page.goto("/connexion/")
+    page.get_by_role("button", name=re.compile("identifier avec")).click()
+    page.get_by_role("button", name=identity).click()
+    _resume(page)
+    page.get_by_role("button", name="Continuer").click()
+    _resume(page)
+
+
+def _resume(page: Page) -> None:
+    """Without JavaScript, the provider's page between two steps waits for a click (a script submits it otherwise)."""
+    page.wait_for_load_state()
+    resume = page.get_by_role("button", name="Continue", exact=True)
+    if resume.count():
+        resume.click()
+
+
+def sign_out(page: Page) -> None:
+    """« Se déconnecter », from the small screens' menu when the header folds into one."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("button", name="Se déconnecter", exact=True).first.click()

@@ -19,9 +19,20 @@ from playwright.sync_api import Page, expect
 
 from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.households.models import Role, SignupRequest
-from tests.browser.helpers import A11Y_CHECKS, choose, click, field, login, set_new_password
-from tests.factories import MembershipFactory, PersonFactory, family
-from tests.helpers import last_code
+from tests.browser.helpers import (
+    A11Y_CHECKS,
+    PASSWORD_LABEL,
+    choose,
+    click,
+    field,
+    in_a_household,
+    login,
+    set_new_password,
+    sign_out,
+    through_franceconnect,
+)
+from tests.factories import AccountFactory, MembershipFactory, PersonFactory, family
+from tests.helpers import LEA, last_code, lea_person
 
 
 def test_dsfr_assets_load_under_the_content_security_policy(page: Page, console, household):
@@ -391,3 +402,46 @@ def test_every_cookie_the_site_sets_is_listed_on_the_cookie_page(new_context, mi
     expected = {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, "messages"}
     assert expected | {settings.REMEMBER_ME_COOKIE_NAME, settings.DEVICE_COOKIE_NAME} <= set_cookies, set_cookies
     assert set_cookies <= listed, f"cookies the page does not list: {sorted(set_cookies - listed)}"
+
+
+@pytest.mark.parametrize(("viewport", "javascript"), MODES, ids=MODE_IDS)
+def test_axe_finds_nothing_serious_on_the_franceconnect_pages(axe_scan, viewport, javascript, franceconnect):
+    """Through the independent provider (conftest.franceconnect): every page of ours the FranceConnect journeys
+    show. The provider's own pages are the stand-in's, not checked here."""
+    account = AccountFactory(person=in_a_household(lea_person()))
+    in_a_household(lea_person(given_names="Emma", nir="2090575112002"))
+    franceconnect(
+        {
+            "lea": {"label": "Léa Martin", **LEA},
+            "emma": {"label": "Emma Martin", **LEA, "given_name": "Emma"},
+            "nobody": {"label": "Inconnu", **LEA, "family_name": "INCONNU"},
+        }
+    )
+    scan = axe_scan(viewport, javascript)
+    page = scan.page
+    scan.goto("/connexion/", "login, with FranceConnect")
+    scan.goto("/creer-mon-compte/", "signup, with FranceConnect")
+
+    through_franceconnect(page, "Léa Martin")
+    scan.check("link an account")
+    field(page, PASSWORD_LABEL).fill("Pas-Le-Bon-Mot-De-Passe")
+    click(page, "Relier mon compte")
+    scan.check("link an account, wrong password")
+    click(page, "Recevoir un code")
+    scan.check("link an account, code sent")
+    field(page, PASSWORD_LABEL).fill(account.raw_password)
+    click(page, "Relier mon compte")
+    expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    scan.goto("/mon-espace/mes-informations/", "my information, linked")
+    scan.goto("/franceconnect/detacher/", "unlink")
+    sign_out(page)
+    if not javascript:  # the provider's logout form submits itself with a script; without it, its button
+        page.get_by_role("button", name="Se déconnecter").click()
+    expect(page).to_have_url(re.compile(r"/franceconnect/deconnexion/"))
+    scan.check("signed out at both ends")
+
+    through_franceconnect(page, "Emma Martin")
+    scan.check("create an account")
+    through_franceconnect(page, "Inconnu")
+    scan.check("nobody found")
+    scan.assert_clean()

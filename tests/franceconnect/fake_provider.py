@@ -16,20 +16,11 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
+from tests.helpers import LEA
+
 ISSUER = "https://fc.test/api/v2"
 CLIENT_ID = "moncompte-test"
 CLIENT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
-
-LEA = {
-    "given_name": "Léa Marie",
-    "family_name": "MARTIN",
-    "birthdate": "2009-05-04",
-    "gender": "female",
-    "birthplace": "75112",
-    "birthcountry": "99100",
-    "email": "lea.martin@exemple.fr",
-    "preferred_username": "",
-}
 
 
 def _b64(data: dict) -> str:

@@ -338,14 +338,20 @@ def migration_password_view(request: HttpRequest) -> HttpResponse:
     if not request.user.needs_password:
         return redirect("accounts:dashboard")
     form = NewPasswordForm(posted(request), account=request.user)
+    # An account FranceConnect opened arrives here too: its owner never typed the case PIN.
+    via_franceconnect = request.session.get("auth_via") == franceconnect.VIA
     if request.method == "POST" and form.is_valid():
         services.password_set(account=request.user, password=form.cleaned_data["password1"], reason="migration")
         update_session_auth_hash(request, request.user)
-        messages.success(
-            request, _("Votre mot de passe est créé. Il remplace le mot de passe à 8 chiffres du dossier.")
-        )
+        if via_franceconnect:
+            messages.success(request, _("Votre mot de passe est créé."))
+        else:
+            messages.success(
+                request, _("Votre mot de passe est créé. Il remplace le mot de passe à 8 chiffres du dossier.")
+            )
         return redirect("accounts:migration_contact")
-    return render(request, "account/migration_password.html", {"form": form, "step": 1}, status=form_status(form))
+    context = {"form": form, "step": 1, "via_franceconnect": via_franceconnect}
+    return render(request, "account/migration_password.html", context, status=form_status(form))
 
 
 @login_required

@@ -12,32 +12,21 @@ from moncompte.households.models import Role
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
-from tests.franceconnect.fake_provider import ISSUER, LEA
-from tests.helpers import last_code, page_text, password_typed_long_ago, sign_in
+from tests.franceconnect.fake_provider import ISSUER
+from tests.helpers import LEA, last_code, lea_person, page_text, password_typed_long_ago, sign_in
 
 pytestmark = pytest.mark.django_db
 
 LOGIN, START, CALLBACK = "/connexion/", "/franceconnect/connexion/", "/franceconnect/retour/"
 LINK, CREATE, LOGGED_OUT = "/franceconnect/relier/", "/franceconnect/nouveau-compte/", "/franceconnect/deconnexion/"
 SUB = "f" * 64
-
-
-def lea_person(**fields):
-    """Léa Martin as the registry knows her, agreeing with LEA (FranceConnect's identity) and with her own NIR."""
-    values = {
-        "birth_name": "Martin",
-        "given_names": "Léa",
-        "birth_date": datetime.date(2009, 5, 4),
-        "sex": "F",
-        "birthplace": "75112",
-        "birth_country": "99100",
-        "nir": "2090575112001",
-    }
-    return PersonFactory(**(values | fields))
+HOLDER_NAME = "Titulaire"
 
 
 def member(person, role=Role.CHILD):
-    holder = MembershipFactory(role=Role.HOLDER, case=CaseFactory())
+    """The person joins a new case; its holder has an account (told when a member opens one)."""
+    holder_account = AccountFactory(person=PersonFactory(birth_name=HOLDER_NAME, given_names="Paul"))
+    holder = MembershipFactory(role=Role.HOLDER, case=CaseFactory(), person=holder_account.person)
     MembershipFactory(case=holder.case, person=person, role=role)
     return holder
 
@@ -49,6 +38,11 @@ def arrive(client, franceconnect, **answer):
     flow = client.session["franceconnect_flow"]
     code = franceconnect.authorize(nonce=flow["nonce"], **({"sub": SUB} | answer))
     return client.get(CALLBACK, {"code": code, "state": flow["state"]})
+
+
+def opened_accounts():
+    """Accounts other than the holders' made by `member()`."""
+    return Account.objects.exclude(person__birth_name=HOLDER_NAME)
 
 
 def signed_in(client) -> Account | None:
@@ -92,7 +86,7 @@ def test_an_account_is_linked_once_its_password_is_typed_then_the_button_is_enou
     response = arrive(client, franceconnect)
     assert response["Location"] == LINK
     page = client.get(LINK)
-    assert "vous avez déjà un compte" in page_text(page) and signed_in(client) is None
+    assert "Vous avez déjà un compte personnel" in page_text(page) and signed_in(client) is None
 
     response = client.post(LINK, {"action": "password", "password": "Mauvais-Mot-De-Passe"})
     assert response.status_code == 400 and "Mot de passe incorrect." in page_text(response)
@@ -155,7 +149,10 @@ def test_a_member_of_fifteen_or_more_without_an_account_gets_one(client, francec
     assert Entry.objects.get(kind="account.created", person_id=person.pk).after["via"] == "franceconnect"
     # The first-login steps follow: a password, a contact, the presentation.
     assert client.get("/mon-espace/")["Location"] == "/premiere-connexion/mot-de-passe/"
-    assert holder.person_id != person.pk
+    text = page_text(client.get("/premiere-connexion/mot-de-passe/"))
+    assert "Votre compte est créé et relié à FranceConnect" in text and "8 chiffres" not in text
+    told = OutboxMessage.objects.get(template="accounts/notices/member_account_created", medium="email")
+    assert told.to == holder.person.account.email and "avec FranceConnect" in told.body
 
 
 @pytest.mark.parametrize(
@@ -182,7 +179,7 @@ def test_nobody_two_candidates_or_a_child_is_refused_with_the_explanation(
     assert explanation in text
     assert "Se connecter avec mon numéro de Sécurité sociale" in text and "Créer mon compte" in text
     assert "09 69 32 52 52" in text
-    assert signed_in(client) is None and not Link.objects.exists() and Account.objects.count() == 0
+    assert signed_in(client) is None and not Link.objects.exists() and not opened_accounts().exists()
 
 
 @pytest.mark.parametrize(
@@ -206,7 +203,9 @@ def test_a_spoiled_answer_is_refused_journaled_and_opens_nothing(client, francec
     assert response.status_code == 400
     assert "La connexion avec FranceConnect n'a pas pu être vérifiée" in page_text(response)
     assert Entry.objects.get(kind="franceconnect.refused").after == {"reason": reason}
-    assert signed_in(client) is None and Account.objects.count() == 0 and "franceconnect_pending" not in client.session
+    assert (
+        signed_in(client) is None and not opened_accounts().exists() and "franceconnect_pending" not in client.session
+    )
 
 
 def test_a_callback_without_a_session_or_replayed_is_refused(client, franceconnect):
