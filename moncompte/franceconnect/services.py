@@ -27,8 +27,10 @@ from moncompte.franceconnect.claims import pivot_identity
 from moncompte.franceconnect.models import Link
 from moncompte.identity.matching import Found, match_person
 from moncompte.identity.models import Person
+from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
+from moncompte.lib import counters
 from moncompte.messaging.models import Medium
 from moncompte.messaging.services import person_notify
 from moncompte.signup.services import household_notify_new_account, may_open_account
@@ -36,6 +38,9 @@ from moncompte.verification import services as verification
 from moncompte.verification.models import Purpose
 
 VIA = "franceconnect"
+HOUR, DAY = 3600, 24 * 3600
+LINK_PASSWORD_TRIES_PER_DAY = 10
+REFUSALS_JOURNALED_PER_ADDRESS = 20
 #: The session keeps the id_token of a FranceConnect sign-in: the logout hands it back to the provider.
 ID_TOKEN_KEY = "franceconnect_id_token"  # noqa: S105 (a session key's name)
 LOGOUT_STATE_KEY = "franceconnect_logout_state"
@@ -210,13 +215,28 @@ def link_code_check(*, account: Account, code: str) -> None:
     verification.code_verify(person=account.person, purpose=Purpose.FRANCECONNECT, code=code)
 
 
+def link_password_allowed(account: Account) -> bool:
+    """Whether the account's password may still be tried to link it today: LINK_PASSWORD_TRIES_PER_DAY wrong ones
+    over every FranceConnect flow (each flow allows 5 in a row), then only a code to its validated contact."""
+    return counters.get(_link_failures_key(account)) < LINK_PASSWORD_TRIES_PER_DAY
+
+
+def _link_failures_key(account: Account) -> str:
+    return counters.window_key(f"franceconnect-link-failures:{account.pk}", DAY)
+
+
 @transaction.atomic
 def link_failed(*, account: Account) -> None:
     """A wrong password typed to link the account (shown in the person's security history)."""
+    counters.incr(_link_failures_key(account), timeout=DAY)
     journal.record("franceconnect.link_failed", person_id=account.person_id)
 
 
 @transaction.atomic
 def refused(*, reason: str) -> None:
-    """A callback that failed a check: an alert for the security team, with the reason (never a token)."""
-    journal.record("franceconnect.refused", after={"reason": reason[:64]})
+    """A callback that failed a check: an alert for the security team, with the reason (never a token). Anyone may
+    call the callback: past REFUSALS_JOURNALED_PER_ADDRESS an hour from one address, the rest are not journaled."""
+    address = counters.address_bucket(journal_context.current().ip_address)
+    key = counters.window_key(f"franceconnect-refused:{address}", HOUR)
+    if counters.incr(key, timeout=HOUR) <= REFUSALS_JOURNALED_PER_ADDRESS:
+        journal.record("franceconnect.refused", after={"reason": reason[:64]})

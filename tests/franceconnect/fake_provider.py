@@ -53,9 +53,9 @@ class FakeFranceConnect:
         userinfo_content_type: str = "application/jwt",
     ) -> str:
         """The code FranceConnect sends back after the person logged in. `id_token`, `header` and `userinfo` override
-        claims or header fields of the answers; `sign` is ES256 (the provider's key), RS256 (a key the provider
-        never published), "forged" (another key under the provider's kid), "none" or HS256 (signed with the client
-        secret)."""
+        claims or header fields of the answers (`exp_in` and `iat_in` set exp and iat relative to the moment the
+        token is made); `sign` is ES256 (the provider's key), RS256 (a key the provider never published), "forged"
+        (another key under the provider's kid), "none" or HS256 (signed with the client secret)."""
         code = secrets.token_urlsafe(24)
         self.grants[code] = {
             "nonce": nonce,
@@ -134,6 +134,9 @@ class FakeFranceConnect:
             "amr": ["pwd"],
             **grant["id_token"],
         }
+        for name in ("exp", "iat"):  # "exp_in": 60 means exp = now + 60 when the token is made
+            if f"{name}_in" in claims:
+                claims[name] = now + claims.pop(f"{name}_in")
         claims = {name: value for name, value in claims.items() if value is not None}
         access_token = secrets.token_urlsafe(24)
         self.tokens[access_token] = grant

@@ -1,10 +1,13 @@
 """The relying party against an in-process FranceConnect v2 (tests/franceconnect/fake_provider.py): the
 authorization request, the token exchange, and every check of the id_token and of the signed userinfo."""
 
-import time
+import os
+import subprocess
+import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 
 from moncompte.franceconnect import provider
 from tests.franceconnect.fake_provider import CLIENT_ID, ISSUER
@@ -61,8 +64,8 @@ def _refusal(franceconnect, **spoiled) -> str:
         ({"id_token": {"iss": "https://fc.example/api/v2"}}, "claim_iss"),
         ({"nonce": "m" * 43}, "claim_nonce"),
         ({"id_token": {"nonce": None}}, "claim_nonce"),
-        ({"id_token": {"exp": int(time.time()) - 120, "iat": int(time.time()) - 180}}, "expired"),
-        ({"id_token": {"iat": int(time.time()) + 600}}, "claim_iat"),
+        ({"id_token": {"exp_in": -120, "iat_in": -180}}, "expired"),
+        ({"id_token": {"iat_in": 600}}, "claim_iat"),
         ({"id_token": {"acr": "eidas0"}}, "claim_acr"),
         ({"id_token": {"acr": None}}, "claim_acr"),
         ({"header": {"kid": None}}, "kid_missing"),
@@ -79,7 +82,7 @@ def test_a_spoiled_answer_is_refused(franceconnect, spoiled, reason):
 
 def test_an_expired_token_within_the_leeway_is_accepted(franceconnect, settings):
     settings.FRANCECONNECT_LEEWAY = 30
-    code = franceconnect.authorize(nonce=NONCE, id_token={"exp": int(time.time()) - 10})
+    code = franceconnect.authorize(nonce=NONCE, id_token={"exp_in": -10})
     assert provider.exchange_code(code=code, nonce=NONCE).claims["sub"]
 
 
@@ -134,3 +137,22 @@ def test_the_end_session_url_hands_back_the_id_token_and_our_registered_return(f
         "state": ["s" * 43],
         "post_logout_redirect_uri": ["http://localhost/franceconnect/deconnexion/"],
     }
+
+
+@pytest.mark.slow
+def test_the_content_security_policy_lets_forms_go_on_to_the_configured_provider():
+    """The button and the logout of a FranceConnect session are forms whose answer redirects to FranceConnect:
+    browsers apply `form-action` to that redirect, so the provider's origin must be in it (and nothing else)."""
+    script = "from django.conf import settings; print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="moncompte.settings", SITE_URL="https://moncompte.example")
+    env |= {"FRANCECONNECT_ISSUER": "https://oidc.franceconnect.example/api/v2", "DEBUG": "false"}
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {script}"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip() == "[\"'self'\", 'https://oidc.franceconnect.example']"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -127,6 +128,8 @@ def callback_view(request: HttpRequest) -> HttpResponse:
         return _refused(request, "no_flow")
     if not hmac.compare_digest(str(flow["state"]), request.GET.get("state", "")):
         return _refused(request, "state_mismatch")
+    if "iss" in request.GET and request.GET["iss"] != settings.FRANCECONNECT_ISSUER:
+        return _refused(request, "iss_mismatch")  # RFC 9207: the answer of another provider (mix-up)
     if time.time() - flow["started"] > FLOW_MAX_AGE:
         return _problem(
             request,
@@ -211,6 +214,15 @@ def link_view(request: HttpRequest) -> HttpResponse:
             request.session[PENDING_KEY] = pending
             messages.info(request, _("Un code vient de partir vers %(to)s.") % {"to": mask_destination(destination)})
         return redirect("franceconnect:link")
+    if action == "password" and not services.link_password_allowed(account):
+        messages.error(
+            request,
+            _(
+                "Trop de mots de passe incorrects aujourd'hui pour relier ce compte : recevez plutôt un code, ou "
+                "utilisez « Mot de passe oublié ? »."
+            ),
+        )
+        return redirect("franceconnect:link")
     if action == "password":
         if password_form.is_valid():
             return _linked(request, account, pending)
@@ -241,7 +253,7 @@ def link_view(request: HttpRequest) -> HttpResponse:
         "account": account,
         "password_form": password_form,
         "code_form": code_form,
-        "can_use_password": account.has_usable_password(),
+        "can_use_password": account.has_usable_password() and services.link_password_allowed(account),
         "destination": mask_destination(destination) if destination else "",
         "code_sent": pending.get("code_sent", False),
     }

@@ -280,3 +280,37 @@ def test_mes_informations_shows_the_link_and_removes_it(client, franceconnect):
     assert OutboxMessage.objects.filter(template="franceconnect/notices/unlinked", to=account.email).exists()
     history = page_text(client.get("/mon-espace/securite/"))
     assert "Compte détaché de FranceConnect" in history
+
+
+def test_past_ten_wrong_passwords_a_day_only_a_code_links_the_account(client, franceconnect):
+    """Each flow allows 5 wrong passwords in a row; over every flow of a day, 10 for one account."""
+    account = AccountFactory(person=lea_person())
+    for _ in range(2):
+        arrive(client, franceconnect)
+        for _ in range(5):
+            client.post(LINK, {"action": "password", "password": "Mauvais-Mot-De-Passe"})
+    arrive(client, franceconnect)
+    response = client.post(LINK, {"action": "password", "password": account.raw_password})
+    assert response["Location"] == LINK and not Link.objects.exists()
+    page = page_text(client.get(LINK))
+    assert "Trop de mots de passe incorrects aujourd'hui" in page and "Recevoir un code" in page
+    client.post(LINK, {"action": "send_code"})
+    assert client.post(LINK, {"action": "code", "code": last_code(to=account.email)})["Location"] == "/mon-espace/"
+    assert Link.objects.filter(account=account).exists()
+
+
+def test_the_answer_of_another_provider_is_refused(client, franceconnect):
+    """RFC 9207: the provider names itself in `iss`; another one's answer (a mix-up attack) is refused."""
+    client.post(START)
+    flow = client.session["franceconnect_flow"]
+    code = franceconnect.authorize(nonce=flow["nonce"], sub=SUB)
+    response = client.get(CALLBACK, {"code": code, "state": flow["state"], "iss": "https://evil.example"})
+    assert response.status_code == 400
+    assert Entry.objects.get(kind="franceconnect.refused").after == {"reason": "iss_mismatch"}
+
+
+def test_refusals_from_one_address_stop_being_journaled_past_a_ceiling(client, franceconnect):
+    """Anyone may call the callback without a flow: the journal takes 20 an hour from one address, not more."""
+    for _ in range(25):
+        assert client.get(CALLBACK, {"code": "x", "state": "y"}).status_code == 400
+    assert Entry.objects.filter(kind="franceconnect.refused").count() == 20
