@@ -193,18 +193,27 @@ def page(open_page) -> Page:
 def franceconnect(live_server, settings, tmp_path):
     """`franceconnect(identities)` starts an independent OpenID provider configured like FranceConnect v2: the npm
     package `oidc-provider` (panva) run by scripts/franceconnect/provider.mjs on loopback, with these identities
-    ({login: {"label", claims…}}), and points the site at it (its Content Security Policy too)."""
-    processes = []
+    ({login: {"label", claims…}}), and points the site at it (its Content Security Policy too).
+    `franceconnect(identities, rotate=True)` restarts it at the same address with a new signing key (the old one
+    stays published), as a provider rotating its keys."""
+    processes: list[subprocess.Popen] = []
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    settings.FRANCECONNECT_ISSUER = issuer
+    settings.FRANCECONNECT_CLIENT_ID = "moncompte-e2e"
+    settings.FRANCECONNECT_CLIENT_SECRET = secrets.token_urlsafe(32)
+    csp = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    csp["DIRECTIVES"]["form-action"] = [*csp["DIRECTIVES"]["form-action"], issuer]
+    settings.CONTENT_SECURITY_POLICY = csp
 
-    def start(identities: dict[str, dict]) -> str:
-        port = free_port()
-        issuer = f"http://127.0.0.1:{port}"
-        settings.FRANCECONNECT_ISSUER = issuer
-        settings.FRANCECONNECT_CLIENT_ID = "moncompte-e2e"
-        settings.FRANCECONNECT_CLIENT_SECRET = secrets.token_urlsafe(32)
-        csp = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
-        csp["DIRECTIVES"]["form-action"] = [*csp["DIRECTIVES"]["form-action"], issuer]
-        settings.CONTENT_SECURITY_POLICY = csp
+    def stop(process: subprocess.Popen) -> None:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+
+    def start(identities: dict[str, dict], *, rotate: bool = False) -> str:
+        while processes:
+            stop(processes.pop())
         config = tmp_path / "provider.json"
         config.write_text(
             json.dumps(
@@ -212,6 +221,7 @@ def franceconnect(live_server, settings, tmp_path):
                     "port": port,
                     "issuer": issuer,
                     "keys": str(tmp_path / "keys.json"),
+                    "rotate": rotate,
                     "client": {
                         "client_id": settings.FRANCECONNECT_CLIENT_ID,
                         "client_secret": settings.FRANCECONNECT_CLIENT_SECRET,
@@ -236,6 +246,4 @@ def franceconnect(live_server, settings, tmp_path):
 
     yield start
     for process in processes:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
+        stop(process)

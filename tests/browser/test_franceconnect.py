@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from moncompte.accounts.models import Account
@@ -80,3 +81,22 @@ def test_cancelling_at_franceconnect_comes_back_with_the_other_ways_in(page, fra
     page.get_by_role("button", name="Annuler et revenir sur le site").click()
     expect(page.get_by_role("heading", name="Connexion avec FranceConnect annulée")).to_be_visible()
     expect(page.get_by_role("link", name="Créer mon compte")).to_be_visible()
+
+
+def test_a_new_signing_key_of_the_provider_is_fetched_when_it_rotates(page, franceconnect, transactional_db):
+    account = AccountFactory(person=in_a_household(lea_person()))
+    identities = {"lea": {"label": "Léa Martin", **LEA}}
+    franceconnect(identities)
+    through_franceconnect(page, "Léa Martin")
+    assert len(cache.get("franceconnect:jwks")["keys"]) == 1
+    field(page, PASSWORD_LABEL).fill(account.raw_password)
+    click(page, "Relier mon compte")
+    expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    click(page, "Se déconnecter")
+    expect(page.get_by_text("Vous êtes déconnecté de Mon Compte et de FranceConnect.")).to_be_visible()
+
+    franceconnect(identities, rotate=True)  # the site still holds the old key set in its cache
+    through_franceconnect(page, "Léa Martin")
+    expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    assert len(cache.get("franceconnect:jwks")["keys"]) == 2  # fetched again for the new key's kid
+    assert not Entry.objects.filter(kind="franceconnect.refused").exists()
