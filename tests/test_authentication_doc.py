@@ -189,8 +189,9 @@ def test_the_rows_that_offer_less_say_so_plainly():
     rows = {row[0].strip("*"): row for row in pathway_rows(doc_text())}
 
     assert "No second factor yet" in rows["Agents' admin login"][2]
-    assert rows["FranceConnect"][2] == "Not available yet (planned)."
-    assert not SPAN.search(" ".join(rows["FranceConnect"])), "FranceConnect has no throttles: it does not exist yet"
+    # FranceConnect exists now (issue 10): its row says what is checked and how the person is found.
+    assert "never by e-mail" in rows["FranceConnect"][2] and "exactly one candidate" in rows["FranceConnect"][2]
+    assert SPAN.search(rows["FranceConnect"][3]), "FranceConnect's throttles are stated with their numbers"
     assert "Not a login" in rows["« Ce n'était pas moi »"][2]
 
 
