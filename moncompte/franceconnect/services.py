@@ -97,6 +97,18 @@ def link_of(account: Account) -> Link | None:
     return Link.objects.filter(account=account).first()
 
 
+def link_data(account: Account) -> dict[str, Any] | None:
+    """The link as the person's data download gives it (the `sub` included: it is data about them)."""
+    link = link_of(account)
+    if link is None:
+        return None
+    return {
+        "sub": link.sub,
+        "linked_at": link.created_at.isoformat(),
+        "last_login_at": link.last_login_at.isoformat() if link.last_login_at else None,
+    }
+
+
 # --- Signing in ------------------------------------------------------------------------------------------------------
 
 

@@ -117,7 +117,7 @@ def download_view(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @recent_auth_required  # the export holds the full NIR: whoever holds the session must also know the password
 def _download(request: HttpRequest, fmt: str) -> HttpResponse:
-    data = selectors.personal_data(request.user)
+    data = selectors.personal_data(request.user) | {"franceconnect": franceconnect.link_data(request.user)}
     stamp = timezone.localdate().isoformat()
     if fmt == "json":
         body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)

@@ -314,3 +314,14 @@ def test_refusals_from_one_address_stop_being_journaled_past_a_ceiling(client, f
     for _ in range(25):
         assert client.get(CALLBACK, {"code": "x", "state": "y"}).status_code == 400
     assert Entry.objects.filter(kind="franceconnect.refused").count() == 20
+
+
+def test_the_data_download_gives_the_link(client, franceconnect):
+    account = AccountFactory(person=lea_person())
+    sign_in(client, account)
+    assert client.get("/mon-espace/mes-informations/telecharger/json/").json()["franceconnect"] is None
+    Link.objects.create(account=account, sub=SUB)
+    data = client.get("/mon-espace/mes-informations/telecharger/json/").json()["franceconnect"]
+    assert data["sub"] == SUB and data["linked_at"]
+    document = page_text(client.get("/mon-espace/mes-informations/telecharger/document/"))
+    assert "Identifiant transmis par FranceConnect (sub)" in document and SUB in document
