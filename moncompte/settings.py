@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "moncompte.accounts",
     "moncompte.signup",
     "moncompte.franceconnect",
+    "moncompte.partners",
     # The web channel (DESIGN §4): its shared frame, then one app per area.
     "moncompte.web",
     "moncompte.web.account",

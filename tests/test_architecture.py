@@ -28,6 +28,7 @@ MAY_IMPORT = {
     "accounts": {"journal", "messaging", "identity", "verification", "households"},
     "signup": {"journal", "messaging", "identity", "verification", "households", "accounts"},
     "franceconnect": {"journal", "messaging", "identity", "verification", "households", "accounts", "signup"},
+    "partners": {"journal", "identity"},
 }
 #: The channels: they may import every domain app, and no other channel.
 CHANNELS = {"web"}

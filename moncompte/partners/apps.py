@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PartnersConfig(AppConfig):
+    name = "moncompte.partners"
+    verbose_name = "Partenaires (données transmises)"
