@@ -10,6 +10,9 @@ WORKERS ?= 2
 # The local FranceConnect stand-in `make run` starts (scripts/franceconnect/provider.mjs), unless FRANCECONNECT_ISSUER
 # names a real provider.
 FRANCECONNECT_PORT ?= 9311
+# The partner simulator `make run` starts (scripts/partners/simulator.py: DGFiP, France Travail, Insee, Caf), for
+# every partner whose PARTNER_*_URL is not set.
+PARTNERS_PORT ?= 9321
 export VAR_DIR ?= $(CURDIR)/var
 
 .PHONY: run test test-fast test-browser lint format messages bench demo-data install browser system-packages worker clean
@@ -36,6 +39,7 @@ run: install
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py generate_demo_data --import
+	$(BIN)/python manage.py partners_dataset $(VAR_DIR)/partners.json
 	@if [ -z "$$FRANCECONNECT_ISSUER" ] && command -v node >/dev/null && [ -d node_modules/oidc-provider ]; then \
 	  test -s $(VAR_DIR)/franceconnect-dev-secret || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > $(VAR_DIR)/franceconnect-dev-secret; \
 	  export FRANCECONNECT_ISSUER=http://127.0.0.1:$(FRANCECONNECT_PORT) FRANCECONNECT_CLIENT_ID=moncompte-dev \
@@ -44,6 +48,17 @@ run: install
 	  node scripts/franceconnect/provider.mjs $(VAR_DIR)/franceconnect-standin.json & standin=$$!; \
 	  trap 'kill $$standin 2>/dev/null' EXIT INT TERM; \
 	elif [ -z "$$FRANCECONNECT_ISSUER" ]; then echo "No Node or npm packages: no local FranceConnect (no button)"; fi; \
+	if [ -z "$$PARTNER_DGFIP_URL" ] || [ -z "$$PARTNER_FRANCE_TRAVAIL_URL" ] || [ -z "$$PARTNER_REGISTRY_URL" ] || \
+	  [ -z "$$PARTNER_CASE_SYSTEM_URL" ]; then \
+	  $(BIN)/python scripts/partners/simulator.py $(VAR_DIR)/partners.json --port $(PARTNERS_PORT) & simulator=$$!; \
+	  partners=http://127.0.0.1:$(PARTNERS_PORT); \
+	  export PARTNER_DGFIP_URL=$${PARTNER_DGFIP_URL:-$$partners/dgfip} \
+	    PARTNER_FRANCE_TRAVAIL_URL=$${PARTNER_FRANCE_TRAVAIL_URL:-$$partners/france-travail} \
+	    PARTNER_REGISTRY_URL=$${PARTNER_REGISTRY_URL:-$$partners/insee} \
+	    PARTNER_CASE_SYSTEM_URL=$${PARTNER_CASE_SYSTEM_URL:-$$partners/caf}; \
+	  echo "Partner simulator: $$partners (DGFiP, France Travail, Insee, Caf)"; \
+	fi; \
+	trap 'kill $${standin:-} $${simulator:-} 2>/dev/null' EXIT INT TERM; \
 	echo "Mon Compte: http://$(HOST):$(PORT)/  (codes sent by e-mail/SMS: http://$(HOST):$(PORT)/dev/boite-d-envoi/)"; \
 	$(BIN)/gunicorn moncompte.wsgi -c python:moncompte.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=127.0.0.1
 

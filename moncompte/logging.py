@@ -25,7 +25,7 @@ _PASSWORD_FIELD = re.compile(
 #: placeholder the pages redirect to once the token is in the session, "saisir-le-code" the page where an SMS
 #: invitation's code is typed: neither is a secret, both are left readable.
 #: tests/test_logging.py checks that every route with a `token` in the URLconf is listed here.
-TOKEN_ROUTES = ("invitation", "ce-n-etait-pas-moi")
+TOKEN_ROUTES = ("invitation", "ce-n-etait-pas-moi", "en-cours")  # the last: a draft's handle
 _TOKEN_PATH = re.compile(
     r"(/(?:" + "|".join(map(re.escape, TOKEN_ROUTES)) + r")/)"
     r"(?!(?:confirmer|saisir-le-code)(?:[/?#\s\"']|$))([^/?#\s\"'<>]+)"

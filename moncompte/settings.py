@@ -69,11 +69,15 @@ INSTALLED_APPS = [
     "moncompte.signup",
     "moncompte.franceconnect",
     "moncompte.partners",
+    "moncompte.procedures",
+    "moncompte.agency",
     # The web channel (DESIGN §4): its shared frame, then one app per area.
     "moncompte.web",
     "moncompte.web.account",
     "moncompte.web.myspace",
     "moncompte.web.household",
+    "moncompte.web.case",
+    "moncompte.web.procedures",
     "moncompte.web.signup",
     "moncompte.web.pages",
     "moncompte.web.franceconnect",
@@ -334,6 +338,24 @@ FRANCECONNECT_TIMEOUT = env.float("FRANCECONNECT_TIMEOUT_SECONDS", default=3.0)
 _issuer = urlsplit(FRANCECONNECT_ISSUER)
 FRANCECONNECT_ORIGINS = [f"{_issuer.scheme}://{_issuer.netloc}"] if FRANCECONNECT_ISSUER else []
 
+# --- Partner administrations (moncompte.partners, docs/partners.md) --------------------------------------------------
+# One base address per partner and an optional bearer token. An empty address: that partner is not configured, and
+# the pages say its data is unavailable. `make run` points them at the local simulator (scripts/partners/).
+PARTNER_DGFIP_URL = env.str("PARTNER_DGFIP_URL", default="")  # tax office: reference tax income by year
+PARTNER_DGFIP_TOKEN = env.str("PARTNER_DGFIP_TOKEN", default="")
+PARTNER_FRANCE_TRAVAIL_URL = env.str("PARTNER_FRANCE_TRAVAIL_URL", default="")  # registration, allowances
+PARTNER_FRANCE_TRAVAIL_TOKEN = env.str("PARTNER_FRANCE_TRAVAIL_TOKEN", default="")
+PARTNER_REGISTRY_URL = env.str("PARTNER_REGISTRY_URL", default="")  # national identity registry: civil status check
+PARTNER_REGISTRY_TOKEN = env.str("PARTNER_REGISTRY_TOKEN", default="")
+PARTNER_CASE_SYSTEM_URL = env.str("PARTNER_CASE_SYSTEM_URL", default="")  # the agency's case system
+PARTNER_CASE_SYSTEM_TOKEN = env.str("PARTNER_CASE_SYSTEM_TOKEN", default="")
+# Seconds each try may take (moncompte.partners.client.MAX_TIMEOUT, 2 s, caps it whatever is set here).
+PARTNER_TIMEOUT_SECONDS = env.float("PARTNER_TIMEOUT_SECONDS", default=2.0)
+# How long a tax office or France Travail answer is reused; the case system's answers (payments, letters, requests)
+# change sooner. 0: never cached. Registry checks are never cached.
+PARTNER_CACHE_SECONDS = env.int("PARTNER_CACHE_SECONDS", default=3600)
+PARTNER_CASE_SYSTEM_CACHE_SECONDS = env.int("PARTNER_CASE_SYSTEM_CACHE_SECONDS", default=300)
+
 # --- Messaging -------------------------------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
@@ -356,6 +378,11 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# `celery -A moncompte beat` (or cron running `manage.py drafts_housekeeping`): reminders a week before a draft
+# expires, then the expired drafts deleted.
+CELERY_BEAT_SCHEDULE = {
+    "drafts-housekeeping": {"task": "moncompte.procedures.tasks.drafts_housekeeping", "schedule": 6 * 3600},
+}
 
 # --- Internationalisation --------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -371,12 +398,19 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env.str("STATIC_ROOT", default=str(VAR_DIR / "static"))
+# Supporting documents: through Django's storage API, outside the static files and never served by URL (the pages
+# hand them out after the access policy). Point MEDIA_ROOT at a volume (or swap the default storage) in production.
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
 DSFR_USE_INTEGRITY_CHECKSUMS = True
+
+# --- Procedures (benefit requests) -----------------------------------------------------------------------------------
+PROCEDURE_DRAFT_DAYS = env.int("PROCEDURE_DRAFT_DAYS", default=90)  # a draft is deleted this long after its last save
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)  # per supporting document
 
 # --- HTTP security headers -------------------------------------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=not DEBUG)

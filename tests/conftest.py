@@ -7,8 +7,9 @@ from django.test import Client
 from moncompte.franceconnect import provider
 from moncompte.households.models import Role
 from moncompte.web.account import views as account_views
+from moncompte.web.signup import applicant as applicant_views
 from moncompte.web.signup import views as signup_views
-from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory
+from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, family
 from tests.franceconnect.fake_provider import CLIENT_ID, CLIENT_SECRET, ISSUER, FakeFranceConnect
 from tests.helpers import make_home, sign_in_as
 
@@ -28,6 +29,7 @@ def _no_response_floors(request, monkeypatch):
         monkeypatch.setattr(account_views, "RESET_MIN_DURATION", 0)
         monkeypatch.setattr(account_views, "STEP_UP_MIN_DURATION", 0)
         monkeypatch.setattr(signup_views, "SIGNUP_MIN_DURATION", 0)
+        monkeypatch.setattr(applicant_views, "APPLICANT_MIN_DURATION", 0)
 
 
 @pytest.fixture
@@ -94,3 +96,48 @@ def franceconnect(settings, monkeypatch):
     settings.FRANCECONNECT_CLIENT_SECRET = CLIENT_SECRET
     monkeypatch.setattr(provider, "transport", fake.transport())
     return fake
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Supporting documents and answers' files go to a folder of this test (MEDIA_ROOT): `media` is its path."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def fam(db):
+    """A holder, a partner without the delegation (both migrated, e-mail validated) and a child of 16 (no account)."""
+    return family()
+
+
+# --- The partner simulator (moncompte.partners, scripts/partners/simulator.py) ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def partner_simulator(tmp_path_factory):
+    """The real partner simulator in its own process, started once per test process (so once per xdist worker) with
+    an empty dataset; tests push their own households (the `partners` fixture)."""
+    from tests.partners.driver import SimulatorProcess
+
+    folder = tmp_path_factory.mktemp("partners")
+    dataset = folder / "dataset.json"
+    dataset.write_text('{"people": {}, "cases": {}}')
+    simulator = SimulatorProcess(dataset, folder / "simulator.log")
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def partners(partner_simulator, settings, monkeypatch):
+    """The PARTNER_* settings point at the simulator, reset for this test: `partners.mode("dgfip", "down")`,
+    `partners.push(records)`, `partners.add_household(case)` (tests/partners/driver.py). Each try may take 0.3 s
+    and retries do not wait, so that a slow partner costs a test about a second."""
+    from moncompte.partners import client as partners_client
+    from tests.partners.driver import Partners
+
+    handle = Partners(partner_simulator)
+    handle.configure(settings)
+    settings.PARTNER_TIMEOUT_SECONDS = 0.3
+    monkeypatch.setattr(partners_client, "sleep", lambda seconds: None)
+    return handle

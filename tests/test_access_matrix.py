@@ -10,11 +10,13 @@ cannot skip the matrix. A view that forgets the policy (fetching by a bare id) f
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -23,6 +25,8 @@ from django.utils import timezone
 from moncompte.accounts.models import Account
 from moncompte.households.models import Case, Delegation, DelegationOrigin, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
+from moncompte.partners import client as partners_client
+from moncompte.procedures.models import Draft, Submission
 from tests.factories import make_nir
 
 HOUSEHOLDS = 200
@@ -55,6 +59,8 @@ class Household:
     accounts: dict[str, Account] = field(default_factory=dict)
     delegated: bool = False
     signup_request: SignupRequest | None = None  # a pending request of the child of 16, for the holder to decide
+    draft: Draft | None = None  # a housing-aid request the holder started
+    submission: Submission | None = None  # and one the holder sent
 
     def tokens(self, person: Person) -> set[str]:
         return {person.birth_name, person.given_names, person.email_on_file, person.nir}
@@ -153,6 +159,21 @@ def build_world(count: int = HOUSEHOLDS) -> World:
     )
     for household, request in zip(households, SignupRequest.objects.order_by("case__case_number"), strict=True):
         household.signup_request = request
+    later = now + datetime.timedelta(days=90)
+    Draft.objects.bulk_create(
+        Draft(kind="aide-au-logement", case=h.case, author=h.people["holder"], current_step="foyer", saved_at=now,
+              expires_at=later)
+        for h in households
+    )  # fmt: skip
+    Submission.objects.bulk_create(
+        Submission(reference=f"AL-2026-{h.index:04d}-ZZZ", kind="aide-au-logement", case=h.case,
+                   author=h.people["holder"], data={"raw": {}, "summary": []}, submitted_at=now)
+        for h in households
+    )  # fmt: skip
+    drafts = Draft.objects.filter(case__in=[h.case for h in households]).order_by("case__case_number")
+    submissions = Submission.objects.filter(case__in=[h.case for h in households]).order_by("case__case_number")
+    for household, draft, submission in zip(households, drafts, submissions, strict=True):
+        household.draft, household.submission = draft, submission
     return World(households)
 
 
@@ -181,6 +202,8 @@ class Route:
     # For URLs naming a case and an object in it: the viewer's case with another household's object. Whoever may
     # act on their case gets 404 (no such object for them); whoever may not gets the same refusal as for their own.
     mixed: Callable[[Household, Household], dict] | None = None
+    # The methods tried on the mixed URL: a read-only view (a download) answers 405 to a POST before anything else.
+    mixed_methods: tuple[str, ...] = ("get", "post")
     # Roles whose response may show the rest of their own household (the policy lets them see it).
     sees_household: tuple[str, ...] = ACTS_FOR_HOUSEHOLD
 
@@ -192,11 +215,32 @@ def case_kwargs(household: Household) -> dict:
     return {"case_number": household.case.case_number}
 
 
+def letter_kwargs(household: Household, of: Household | None = None) -> dict:
+    """A letter of the household's case as the case system names it (`case_system` below), or one of `of`'s."""
+    return {"case_number": household.case.case_number, "letter_id": f"C-{(of or household).case.case_number}"}
+
+
+def draft_kwargs(household: Household) -> dict:
+    return {"handle": household.draft.token}
+
+
+def reference_kwargs(household: Household) -> dict:
+    return {"reference": household.submission.reference}
+
+
+#: A household's requests: read and changed by whoever acts for it; for anyone else they do not exist.
+FOR_HOUSEHOLD = {HOLDER: OK, DELEGATED: OK, "*": NOT_FOUND}
+
+
+def request_kwargs(household: Household, of: Household | None = None) -> dict:
+    return {"case_number": household.case.case_number, "request_id": f"D-{(of or household).case.case_number}"}
+
+
 ROUTES: dict[str, Route] = {
     # Public pages: the same for everyone; a signed-in person is sent on to their space.
     "accounts:login": Route(own=REDIRECT, anonymous=OK, post_own=REDIRECT),
     "accounts:logout": Route(own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=REDIRECT),
-    "accounts:provisional_id": Route(anonymous=OK),
+    "accounts:provisional_id": Route(own=REDIRECT, anonymous=OK, post_own=REDIRECT),
     "accounts:password_reset": Route(anonymous=OK, post_own=400),
     "accounts:password_reset_complete": Route(own=REDIRECT, anonymous=REDIRECT),
     # The code step of a stepped-up login: only a session whose password was right has one (none here).
@@ -266,6 +310,57 @@ ROUTES: dict[str, Route] = {
         post_own={CHILD: FORBIDDEN, OTHER: FORBIDDEN, "*": 400},
         post_foreign=NOT_FOUND,
     ),
+    # What the Caf has in the case (the case system played by `case_system` below): read by whoever acts for the
+    # household; the others read the limited-access notice (200) and are refused the download and the answer (403).
+    "case:payments": Route(kwargs=case_kwargs, own=OK, foreign=NOT_FOUND, post_own=NOT_ALLOWED),
+    "case:letters": Route(kwargs=case_kwargs, own=OK, foreign=NOT_FOUND, post_own=NOT_ALLOWED),
+    "case:letter_pdf": Route(
+        kwargs=letter_kwargs,
+        mixed=letter_kwargs,
+        mixed_methods=("get",),
+        own={HOLDER: OK, DELEGATED: OK, "*": FORBIDDEN},
+        foreign=NOT_FOUND,
+        post_own=NOT_ALLOWED,
+    ),
+    "case:requests": Route(kwargs=case_kwargs, own=OK, foreign=NOT_FOUND, post_own=NOT_ALLOWED),
+    "case:answer": Route(
+        kwargs=request_kwargs,
+        mixed=request_kwargs,
+        own={HOLDER: OK, DELEGATED: OK, "*": FORBIDDEN},
+        foreign=NOT_FOUND,
+        post_own={HOLDER: 400, DELEGATED: 400, "*": FORBIDDEN},  # an empty answer: refused, nothing kept
+        post_foreign=NOT_FOUND,
+    ),
+    # « Mes démarches »: a draft and a receipt of the holder, by their handle (procedures.selectors).
+    "procedures:index": Route(own=OK, post_own=NOT_ALLOWED),
+    "procedures:start": Route(kwargs=lambda h: {"kind": "aide-au-logement"}, own=NOT_ALLOWED, post_own=REDIRECT),
+    "procedures:resume": Route(
+        kwargs=draft_kwargs, own={HOLDER: REDIRECT, DELEGATED: REDIRECT, "*": NOT_FOUND}, foreign=NOT_FOUND
+    ),
+    "procedures:step": Route(
+        kwargs=lambda h: {**draft_kwargs(h), "step": "foyer"},
+        own=FOR_HOUSEHOLD,
+        foreign=NOT_FOUND,
+        post_own={HOLDER: 400, DELEGATED: 400, "*": NOT_FOUND},  # no action chosen: refused, nothing saved
+        post_foreign=NOT_FOUND,
+    ),
+    "procedures:delete": Route(
+        kwargs=draft_kwargs,
+        own=FOR_HOUSEHOLD,
+        foreign=NOT_FOUND,
+        post_own={HOLDER: REDIRECT, DELEGATED: REDIRECT, "*": NOT_FOUND},
+        post_foreign=NOT_FOUND,
+    ),
+    "procedures:receipt": Route(kwargs=reference_kwargs, own=FOR_HOUSEHOLD, foreign=NOT_FOUND, post_own=NOT_ALLOWED),
+    "procedures:receipt_pdf": Route(
+        kwargs=reference_kwargs, own=FOR_HOUSEHOLD, foreign=NOT_FOUND, post_own=NOT_ALLOWED
+    ),
+    # « Faire une demande » without an account: a signed-in person is sent to « Mes démarches »; the later steps
+    # without the flow's session send back to its start.
+    "signup:applicant_start": Route(own=REDIRECT, anonymous=OK, post_own=REDIRECT),
+    "signup:applicant_contact": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
+    "signup:applicant_code": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
+    "signup:applicant_welcome": Route(own=OK, sees_household=()),
     # FranceConnect (not configured here: no button, no flow; tests/web/franceconnect walks it configured). Without a
     # flow of this browser, the link and new-account steps send back to the login page.
     "franceconnect:start": Route(own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=NOT_FOUND),
@@ -364,8 +459,42 @@ def _check(client, method, url, expected, tokens, label, failures):
         failures.append(f"{label}: {method.upper()} {url} shows data it must not: {sorted(leaked)[:5]}")
 
 
+CASE_SYSTEM = "http://case-system.test/caf"
+#: What the case system plays for every case: a PDF (what the page hands out is the case system's bytes).
+LETTER_PDF = b"%PDF-1.4\n% lettre\n%%EOF\n"
+
+
+def _case_system(request: httpx.Request) -> httpx.Response:
+    """The Caf's case system for every case of the world: one payment, one letter "C-<case>", one request
+    "D-<case>" expecting a text. A letter or request id of another case is unknown (404), as the real one says."""
+    body = json.loads(request.content or b"{}")
+    number = body.get("numero_allocataire", "")
+    day = timezone.localdate().isoformat()
+    path = request.url.path.removeprefix("/caf/")
+    if path == "paiements":
+        payment = {"date": day, "prestation": "Aide au logement", "montant": "245.30", "debut_periode": day}
+        return httpx.Response(200, json={"paiements": [{**payment, "fin_periode": day}]})
+    if path == "courriers":
+        return httpx.Response(200, json={"courriers": [{"id": f"C-{number}", "date": day, "objet": "Courrier"}]})
+    if path == "courriers/document":
+        if body.get("id") != f"C-{number}":
+            return httpx.Response(404, json={"erreur": "courrier_inconnu"})
+        return httpx.Response(200, content=LETTER_PDF, headers={"Content-Type": "application/pdf"})
+    if path == "demandes":
+        asked = {"id": f"D-{number}", "date": day, "objet": "Situation", "texte": "Précisez votre situation."}
+        return httpx.Response(200, json={"demandes": [{**asked, "attendu": "texte", "echeance": None}]})
+    return httpx.Response(404, json={})
+
+
+@pytest.fixture
+def case_system(settings, monkeypatch):
+    """The case system (payments, letters, requests), played in process: the pages read what it says per case."""
+    settings.PARTNER_CASE_SYSTEM_URL = CASE_SYSTEM
+    monkeypatch.setattr(partners_client, "transport", httpx.MockTransport(_case_system))
+
+
 @pytest.mark.parametrize("name", sorted(ROUTES))
-def test_each_url_answers_each_role_as_the_policy_says_and_leaks_nothing(name, world, client):
+def test_each_url_answers_each_role_as_the_policy_says_and_leaks_nothing(name, world, client, case_system):
     route = ROUTES[name]
     failures: list[str] = []
     pick = sorted(ROUTES).index(name)
@@ -394,10 +523,23 @@ def test_each_url_answers_each_role_as_the_policy_says_and_leaks_nothing(name, w
             mixed_url = reverse(name, kwargs=route.mixed(household, foreign))
             own_status = route.expected(route.own, role)
             expected = NOT_FOUND if own_status in (OK, 400) else own_status
-            for method in ("get", "post"):
+            for method in route.mixed_methods:
                 _check(client, method, mixed_url, expected, tokens, f"{role} (own case, foreign object)", failures)
         client.logout()
     assert not failures, "\n".join(failures)
+
+
+def test_the_case_pages_of_the_matrix_read_what_the_case_system_says(db, client, case_system):
+    """The rows of the case pages above are walked with the case system answering, not with the notice."""
+    household = build_world(count=3).households[0]
+    client.force_login(household.accounts["holder"], backend="moncompte.accounts.authentication.NirBackend")
+    number = household.case.case_number
+
+    assert "245,30" in client.get(reverse("case:payments", kwargs=case_kwargs(household))).content.decode()
+    assert client.get(reverse("case:letter_pdf", kwargs=letter_kwargs(household))).content == LETTER_PDF
+    assert (
+        f"D-{number}/repondre/" in client.get(reverse("case:requests", kwargs=case_kwargs(household))).content.decode()
+    )
 
 
 def test_the_world_has_every_kind_of_member(world):

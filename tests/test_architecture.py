@@ -25,10 +25,12 @@ MAY_IMPORT = {
     "verification": {"messaging", "journal", "identity"},
     "households": {"journal", "messaging", "identity", "verification"},
     "legacy": {"journal", "identity", "households"},
+    "partners": {"journal", "identity", "households", "legacy"},
     "accounts": {"journal", "messaging", "identity", "verification", "households"},
-    "signup": {"journal", "messaging", "identity", "verification", "households", "accounts"},
+    "signup": {"journal", "messaging", "identity", "verification", "households", "accounts", "partners"},
     "franceconnect": {"journal", "messaging", "identity", "verification", "households", "accounts", "signup"},
-    "partners": {"journal", "identity"},
+    "procedures": {"journal", "messaging", "identity", "households", "partners"},
+    "agency": {"journal", "messaging", "identity", "households", "partners", "procedures"},
 }
 #: The channels: they may import every domain app, and no other channel.
 CHANNELS = {"web"}

@@ -27,6 +27,7 @@ PATHWAYS = [
     "NIR + personal password",
     "Step-up login code",
     "NIR + case PIN (first login)",
+    "Provisional identifier + password or case PIN",
     "Password reset by code",
     "Member signup by code",
     "Invitation",

@@ -1,7 +1,10 @@
-"""Checking a NIR and a secret: the personal password once migrated, else the case PIN (holder or partner).
+"""Checking a login identifier and a secret: the personal password once migrated, else the case PIN (holder or
+partner). The identifier is a NIR, or the provisional identifier of a person who has no NIR yet (once their NIR is
+linked, that identifier finds nobody: it is retired).
 
-Exactly one argon2 computation per attempt whatever the outcome (unknown NIR, child, migrated or not), so timing
-does not tell whether a NIR is known or which secret it expects — as `django.contrib.auth.authenticate` does.
+Exactly one argon2 computation per attempt whatever the outcome (unknown identifier, retired provisional identifier,
+child, migrated or not), so timing does not tell whether an identifier is known or which secret it expects — as
+`django.contrib.auth.authenticate` does.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from moncompte.accounts.hashers import ConfiguredArgon2PasswordHasher
 from moncompte.accounts.models import Account
 from moncompte.households.selectors import pin_memberships_for_person
 from moncompte.households.services import case_check_pin
-from moncompte.identity.nir import NirError, parse_nir
-from moncompte.identity.selectors import person_get_by_nir
+from moncompte.identity.provisional import parse_login_identifier
+from moncompte.identity.selectors import login_lookup, person_get_by_login_id
 
 AUTH_VIA_PASSWORD = "password"  # noqa: S105 (a method name, not a secret)
 AUTH_VIA_CASE_PIN = "case_pin"
@@ -33,10 +36,11 @@ def _spend_one_hash(secret: str) -> None:
     ConfiguredArgon2PasswordHasher().encode(secret, "timing-equaliser")
 
 
-def check_credentials(nir_value: str, secret: str) -> Credentials:
+def check_credentials(identifier: str, secret: str) -> Credentials:
+    """`identifier`: a NIR's 13 characters or a provisional identifier, as `parse_login_identifier` returns them."""
     # One query in the common case (a person with an account), two otherwise.
-    account = Account.objects.select_related("person").filter(person__nir=nir_value).first()
-    person = account.person if account is not None else person_get_by_nir(nir_value)
+    account = Account.objects.select_related("person").filter(**login_lookup(identifier, "person__")).first()
+    person = account.person if account is not None else person_get_by_login_id(identifier)
     if person is None:
         _spend_one_hash(secret)
         return Credentials(None)
@@ -61,17 +65,17 @@ def check_credentials(nir_value: str, secret: str) -> Credentials:
 
 
 class NirBackend(BaseBackend):
-    """authenticate(request, identifier=<NIR as typed>, password=<password or case PIN>)."""
+    """authenticate(request, identifier=<NIR or provisional identifier as typed>, password=<password or case PIN>)."""
 
     def authenticate(self, request, identifier: str | None = None, password: str | None = None, **kwargs):
         if identifier is None or password is None:
             return None
         try:
-            nir = parse_nir(identifier)
-        except NirError:
+            value = parse_login_identifier(identifier)
+        except ValueError:
             _spend_one_hash(password)
             return None
-        result = check_credentials(nir.value, password)
+        result = check_credentials(value, password)
         if request is not None:
             request.auth_result = result
         return result.account

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from moncompte.accounts.models import Account, TrustedDevice
 from moncompte.identity.models import Person
+from moncompte.identity.selectors import login_lookup
 
 COOKIE_SALT = "moncompte.trusted-device"
 #: Accounts remembered by one browser (a family computer); the oldest token is dropped past it.
@@ -59,10 +60,12 @@ def device_for_account(request: HttpRequest, account_id: int | None) -> TrustedD
     ).first()
 
 
-def device_for_nir(request: HttpRequest, nir: str) -> TrustedDevice | None:
+def device_for_login_id(request: HttpRequest, identifier: str) -> TrustedDevice | None:
+    """The trusted device this browser is for the account that signs in with `identifier` (a NIR, or a provisional
+    identifier not yet retired), or None."""
     if not _tokens(request):
         return None
-    account_id = Account.objects.filter(person__nir=nir).values_list("pk", flat=True).first()
+    account_id = Account.objects.filter(**login_lookup(identifier, "person__")).values_list("pk", flat=True).first()
     return device_for_account(request, account_id)
 
 

@@ -205,6 +205,8 @@ def personal_data(account: Account) -> dict[str, Any]:
         "identity": {
             "nir": nir,
             "provisional_id": person.provisional_id or None,
+            # The one a linked NIR replaced: it no longer signs in, but it was theirs.
+            "retired_provisional_id": person.retired_provisional_id or None,
             "birth_name": person.birth_name,
             "usage_name": person.usage_name,
             "given_names": person.given_names,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -19,6 +19,7 @@ from moncompte.accounts.sessions import EndReason, session_records_end_others
 from moncompte.households.delegation import delegation_grant_from_case_pin
 from moncompte.households.models import PIN_ROLES, Case
 from moncompte.households.selectors import memberships_for_person
+from moncompte.identity import linking as identity_linking
 from moncompte.identity.models import Person
 from moncompte.journal import context as journal_context
 from moncompte.journal import services as journal
@@ -95,6 +96,35 @@ def _notify(account: Account, template: str, context: dict | None = None) -> Non
     """Tell the person, on every validated contact, that a security change happened on their account."""
     context = {"person": account.person, "when": timezone.localtime(), **(context or {})}
     person_notify(person_id=account.person_id, template=template, context=context)
+
+
+# --- A NIR linked to a person who had a provisional identifier (identity.linking) ----------------------------------
+
+
+def _login_id_set(person: Person, login_id: str) -> int:
+    """Inside the link's atomic block: a refusal raised here leaves it, and so rolls the whole link back."""
+    try:
+        return Account.objects.filter(person=person).update(login_id=login_id)
+    except IntegrityError:  # another account (an agent's) has that login id: the link is refused, nothing changed
+        raise identity_linking.LinkRefused(identity_linking.MSG_TAKEN, "taken") from None
+
+
+@identity_linking.on_nir_linked
+def _account_follows_the_linked_nir(person: Person, retired_provisional_id: str | None) -> None:
+    """The account's login id becomes the NIR, and the person learns, on every contact they validated, that they
+    sign in with their NIR from now on. Inside the link's transaction: a refusal here undoes the link."""
+    _login_id_set(person, person.nir)
+    person_notify(
+        person_id=person.pk,
+        template="accounts/notices/nir_linked",
+        context={"person": person, "when": timezone.localtime()},
+    )
+
+
+@identity_linking.on_nir_unlinked
+def _account_follows_the_unlinked_nir(person: Person, provisional_id: str | None) -> None:
+    if provisional_id:
+        _login_id_set(person, provisional_id)
 
 
 @transaction.atomic

@@ -6,13 +6,16 @@ command that reads a case or a person's data goes through this module with the s
 | VIEW_OWN_DATA, CHANGE_OWN   | yes    | yes                     | yes             | yes               |
 | DECLARE_SEPARATION          | yes    | yes                     | yes             | no                |
 | VIEW_CASE                   | yes    | yes                     | own data only   | own data only     |
-| START_REQUEST               | yes    | yes                     | own only        | no                |
+| PREPARE_REQUEST             | yes    | yes                     | yes             | no                |
+| START_REQUEST (submit)      | yes    | yes                     | no              | no                |
 | ANSWER_AGENCY, DESK_INFO    | yes    | yes                     | no              | no                |
 | MANAGE_DELEGATION, INVITE,  | yes    | no                      | no              | no                |
 | APPROVE_SIGNUP              |        |                         |                 |                   |
 
-"Own data only" means: the person sees their own identity, contacts and role, and the case number; not the other
-members, not the case's payments or letters. The pages say so, and say whom to ask (`limits`).
+A partner without delegation may prepare a household request (a draft) but not send it: the holder is told a
+draft awaits them, and sends it. "Own data only" means: the person sees their own identity, contacts and role, and
+the case number; not the other members, not the case's payments or letters. The pages say so, and say whom to ask
+(`limits`).
 
 Objects are fetched through the scoped querysets below (`case_get`, `members_visible`…), never by a bare id:
 a case the person does not belong to does not exist for them.
@@ -40,6 +43,7 @@ class Capability(StrEnum):
     VIEW_OWN_DATA = "households.view_own_data"
     DECLARE_SEPARATION = "households.declare_separation"
     VIEW_CASE = "households.view_case"
+    PREPARE_REQUEST = "households.prepare_request"
     START_REQUEST = "households.start_request"
     ANSWER_AGENCY = "households.answer_agency"
     DESK_INFO = "households.desk_info"
@@ -128,6 +132,7 @@ RULES = rules.RuleSet()
 RULES.add_rule(Capability.VIEW_OWN_DATA, is_member)
 RULES.add_rule(Capability.DECLARE_SEPARATION, is_holder | is_partner)
 RULES.add_rule(Capability.VIEW_CASE, acts_for_household)
+RULES.add_rule(Capability.PREPARE_REQUEST, is_holder | is_partner)
 RULES.add_rule(Capability.START_REQUEST, acts_for_household)
 RULES.add_rule(Capability.ANSWER_AGENCY, acts_for_household)
 RULES.add_rule(Capability.DESK_INFO, acts_for_household)

@@ -29,12 +29,17 @@ PERSON_DATA_FIELDS = (
 class Person(models.Model):
     """A person known to the agency, with the pivot identity (the fields FranceConnect also gives).
 
-    `nir` is the 13-character NIR without its key; people who have none yet get a `provisional_id`.
+    `nir` is the 13-character NIR without its key; people who have none yet get a `provisional_id`, their login id
+    until the NIR is known. Linking the NIR (`identity.linking`) retires it: it moves to `retired_provisional_id`,
+    where it no longer signs in and is never issued again.
     Contacts here are the ones on file from the legacy system: unproven, they are only used to send codes.
     """
 
     nir = models.CharField("NIR", max_length=13, unique=True, null=True, blank=True)
     provisional_id = models.CharField("identifiant provisoire", max_length=13, unique=True, null=True, blank=True)
+    retired_provisional_id = models.CharField(
+        "identifiant provisoire retiré", max_length=13, unique=True, null=True, blank=True
+    )
     birth_name = models.CharField("nom de naissance", max_length=100)
     usage_name = models.CharField("nom d'usage", max_length=100, blank=True)
     given_names = models.CharField("prénoms", max_length=200)
@@ -55,7 +60,12 @@ class Person(models.Model):
             models.CheckConstraint(
                 condition=models.Q(nir__isnull=False) | models.Q(provisional_id__isnull=False),
                 name="person_has_an_identifier",
-            )
+            ),
+            # A person who has a NIR signs in with it: a provisional identifier beside it is retired.
+            models.CheckConstraint(
+                condition=models.Q(nir__isnull=True) | models.Q(provisional_id__isnull=True),
+                name="person_nir_retires_the_provisional_id",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,10 +3,13 @@ the memberships, journal each case and move the run's checkpoint.
 
 Writing is an upsert, so that running a file twice never duplicates anything:
 - people are matched by NIR; people without a NIR by case + birth name + given names + birth date (and a person
-  who had only a provisional identifier and now comes with a NIR gets that NIR: the NIR is linked, not duplicated);
+  who had only a provisional identifier and now comes with a NIR gets that NIR: the NIR is linked, not duplicated,
+  through `identity.linking.link_nir` as an agent's link is: the provisional identifier retired, the account's login
+  id renamed, the person told, journaled; a few queries for each linked person, none for the others);
 - cases are matched by number; the memberships of a case become exactly the file's (members absent from the file
   leave the case, roles are updated); contacts on file and identity fields take the file's values.
-Rows write `identity.Person` directly, in bulk: per-person service calls would cost more than the hashing.
+Rows write `identity.Person` directly, in bulk: per-person service calls would cost more than the hashing (the links,
+rare, are the exception).
 
 Policy for a case that already exists: its PIN is simply hashed again and the new hash stored (see services.py), so
 `pin_changed_at` means "hash last written", by this import or by the phone channel.
@@ -22,6 +25,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from moncompte.households.models import Case, Membership, Role
+from moncompte.identity import linking
 from moncompte.identity.models import Person
 from moncompte.identity.provisional import free_provisional_ids
 from moncompte.journal import services as journal
@@ -98,14 +102,14 @@ def _resolve_people(cases: Sequence[LegacyCase], known: _KnownCases, now: dateti
     nirs = {row.nir for case in cases for row in case.rows if row.nir}
     by_nir: dict[str, Person] = {person.nir: person for person in Person.objects.filter(nir__in=nirs)}
 
-    # A NIR unknown to the database may belong to a member who had only a provisional identifier: link it.
+    # A NIR unknown to the database may belong to a member who had only a provisional identifier: link it, by the
+    # same rule as an agent's link (identity.linking), which updates the person in place.
     linked: set[int] = set()
     for case in cases:
         for row in case.rows:
             if row.nir and row.nir not in by_nir:
                 person = known.member_matching(case.number, row, exclude=linked, without_nir=True)
-                if person is not None:
-                    person.nir = row.nir
+                if person is not None and _link(person, row.nir):
                     by_nir[row.nir] = person
                     linked.add(person.pk)
 
@@ -147,6 +151,16 @@ def _resolve_people(cases: Sequence[LegacyCase], known: _KnownCases, now: dateti
     stats.people_created = len(new_people)
     stats.people_updated = len(changed_people)
     return resolved
+
+
+def _link(person: Person, nir: str) -> bool:
+    """Link the NIR of the file to a member the database knew without one. A refusal (the NIR became someone else's
+    in the meantime) leaves the member as they were: the row then makes a new person, as any unknown NIR does."""
+    try:
+        linking.link_nir(person, nir, by=linking.BY_LEGACY_IMPORT)  # its own savepoint: a refusal changes nothing
+    except linking.LinkRefused:
+        return False
+    return True
 
 
 def _upsert_cases(

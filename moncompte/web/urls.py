@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include((signup_urls.urlpatterns + household_urls.signup_urlpatterns, "signup"))),
     path("", include("moncompte.web.myspace.urls")),
     path("", include("moncompte.web.household.urls")),
+    path("", include("moncompte.web.case.urls")),
+    path("", include("moncompte.web.procedures.urls")),
     path("", include("moncompte.web.pages.urls")),
     path(
         "", include("moncompte.web.franceconnect.urls")

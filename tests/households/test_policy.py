@@ -14,6 +14,7 @@ EXPECTED = {
     Capability.VIEW_OWN_DATA: {"holder", "delegated", "partner", "child", "other"},
     Capability.DECLARE_SEPARATION: {"holder", "delegated", "partner"},
     Capability.VIEW_CASE: {"holder", "delegated"},
+    Capability.PREPARE_REQUEST: {"holder", "delegated", "partner"},
     Capability.START_REQUEST: {"holder", "delegated"},
     Capability.ANSWER_AGENCY: {"holder", "delegated"},
     Capability.DESK_INFO: {"holder", "delegated"},

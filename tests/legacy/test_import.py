@@ -361,7 +361,9 @@ def test_a_changed_file_updates_people_memberships_contacts_and_the_pin(tmp_path
     assert (thomas.email_on_file, thomas.mobile_on_file) == ("t.martin@exemple.fr", "")
     lea.refresh_from_db()
     assert (lea.nir, lea.mobile_on_file) == ("2120575112777", "+33600000109")
-    assert lea.provisional_id  # kept: the person may already sign in with it
+    # Linked by identity.linking: the provisional identifier is retired (it no longer signs in), and journaled.
+    assert lea.provisional_id is None and lea.retired_provisional_id
+    assert Entry.objects.filter(kind="person.nir_linked", person_id=lea.pk).count() == 1
     case = Case.objects.get(case_number="1000001")
     assert set(case.memberships.values_list("person_id", flat=True)) == {thomas_id, lea.pk}
     assert Person.objects.filter(pk=julie_id).exists()

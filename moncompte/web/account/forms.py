@@ -5,13 +5,67 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from moncompte.identity.provisional import ProvisionalIdError, parse_provisional_id
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
 from moncompte.web.forms import NewPasswordForm, NirField, SecretField, code_field
 
+_IS_PROVISIONAL_ID = _(
+    "Ceci est un identifiant provisoire, pas un numéro de Sécurité sociale : connectez-vous avec lui depuis "
+    "« J'ai un identifiant provisoire »."
+)
+
+
+def _is_a_provisional_id(value) -> bool:
+    try:
+        parse_provisional_id(value)
+    except ProvisionalIdError:
+        return False
+    return True
+
+
+class LoginNirField(NirField):
+    """The NIR of the login page; a provisional identifier typed there is recognised and sent to its own page."""
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError as error:
+            if not _is_a_provisional_id(value):
+                raise
+            raise ValidationError(_IS_PROVISIONAL_ID, code="provisional_id") from error
+
+
+class ProvisionalIdField(forms.CharField):
+    """A provisional identifier as people type it (spaces, dots, a lower-case p); cleans to its 13 characters. A NIR
+    (a NIA included) is refused, with the page it signs in on."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Identifiant provisoire"))
+        kwargs.setdefault("help_text", _("La lettre P suivie de 12 chiffres, par exemple P 12345 67890 12"))
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("error_messages", {"required": _("Saisissez votre identifiant provisoire.")})
+        super().__init__(**kwargs)
+        self.error_messages["max_length"] = _(
+            "Cet identifiant est trop long : un identifiant provisoire a 13 caractères."
+        )
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update(autocomplete="username", spellcheck="false", autocapitalize="characters")
+        attrs.pop("maxlength", None)  # the server says what is wrong; a silent cut would hide it
+        return attrs
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return parse_provisional_id(value)
+        except ProvisionalIdError as error:
+            raise ValidationError(error.message, code=error.code) from None
+
 
 class LoginForm(forms.Form):
-    identifier = NirField()
+    identifier = LoginNirField()
     password = SecretField(
         label=_("Mot de passe"),
         help_text=_("8 à 24 caractères"),
@@ -21,8 +75,32 @@ class LoginForm(forms.Form):
     remember = forms.BooleanField(label=_("Se souvenir de moi"), required=False)
 
 
+class ProvisionalLoginForm(LoginForm):
+    """« J'ai un identifiant provisoire »: the login form with the provisional identifier in place of the NIR."""
+
+    identifier = ProvisionalIdField()
+
+
+class ResetIdentifierField(NirField):
+    """The NIR of « Mot de passe oublié ? », or the provisional identifier of someone who has no NIR yet."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text", _("13 caractères, ou votre identifiant provisoire si la Caf vous en a attribué un")
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        try:
+            return super().clean(value)
+        except ValidationError:
+            if not _is_a_provisional_id(value):
+                raise
+        return parse_provisional_id(value)
+
+
 class ResetRequestForm(forms.Form):
-    identifier = NirField()
+    identifier = ResetIdentifierField()
     medium = forms.ChoiceField(
         label=_("Où souhaitez-vous recevoir votre code ?"),
         choices=[

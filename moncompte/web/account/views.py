@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import hmac
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,6 +20,7 @@ from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,7 +48,8 @@ from moncompte.households import policy
 from moncompte.identity.models import Person
 from moncompte.identity.nir import NirError, nir_grouped, parse_nir
 from moncompte.identity.phones import format_mobile
-from moncompte.identity.selectors import person_get_by_nir
+from moncompte.identity.provisional import ProvisionalIdError, parse_provisional_id, provisional_grouped
+from moncompte.identity.selectors import person_get_by_login_id
 from moncompte.messaging.models import Medium
 from moncompte.verification import ceilings
 from moncompte.verification.errors import CeilingReached
@@ -62,6 +66,7 @@ from moncompte.verification.services import (
 from moncompte.web.account.forms import (
     LoginForm,
     PasswordChangeForm,
+    ProvisionalLoginForm,
     ResetCompleteForm,
     ResetRequestForm,
 )
@@ -80,15 +85,62 @@ LOGIN_FAILED = gettext_lazy(
     "Numéro de Sécurité sociale ou mot de passe incorrect. Si vous ne vous êtes jamais connecté avec votre numéro "
     "de Sécurité sociale, saisissez le mot de passe à 8 chiffres de votre dossier."
 )
+#: The same for an unknown identifier, a wrong secret and a provisional identifier retired by a NIR: the page never
+#: tells whether an identifier exists, so it reminds everyone that a linked NIR replaces it.
+PROVISIONAL_LOGIN_FAILED = gettext_lazy(
+    "Identifiant provisoire ou mot de passe incorrect. Si la Caf vous a fait savoir que votre numéro de Sécurité "
+    "sociale est rattaché à votre compte, votre identifiant provisoire ne fonctionne plus : connectez-vous avec votre "
+    "numéro de Sécurité sociale. Si vous ne vous êtes jamais connecté, saisissez le mot de passe à 8 chiffres de "
+    "votre dossier."
+)
 #: The role of a household member as the dashboard names it. The same French words as households.models.Role's
 #: labels, which stay plain strings while that app is being reworked; tests/test_i18n.py checks that both agree.
 #: Pages that say whether a NIR is known must answer in the same time either way.
 RESET_MIN_DURATION = 0.35
 
 
-def _remembered_nir(request: HttpRequest) -> str:
-    """The NIR of the account this browser remembers. The cookie holds the account's id, signed, never the NIR: the
-    login page shows it, the cookie does not carry it."""
+def _nir_shown(login_id: str) -> str:
+    try:
+        return nir_grouped(parse_nir(login_id).value)
+    except NirError:
+        return ""
+
+
+def _provisional_id_shown(login_id: str) -> str:
+    try:
+        return provisional_grouped(parse_provisional_id(login_id))
+    except ProvisionalIdError:
+        return ""
+
+
+@dataclass(frozen=True)
+class LoginPage:
+    """One of the two login pages. They differ only in the identifier they take (a NIR, or a provisional identifier
+    for someone who has no NIR yet), their wording and the path the "Se souvenir de moi" cookie is scoped to; every
+    check, limit and step in between is the same code (`_login`)."""
+
+    url_name: str
+    form_class: type[LoginForm]
+    template: str
+    failed: Promise
+    #: The remembered account's login id as the identifier field shows it, or "" (not this page's kind of id).
+    shown: Callable[[str], str]
+
+
+NIR_LOGIN = LoginPage("accounts:login", LoginForm, "account/login.html", LOGIN_FAILED, _nir_shown)
+PROVISIONAL_LOGIN = LoginPage(
+    "accounts:provisional_id",
+    ProvisionalLoginForm,
+    "account/provisional_id.html",
+    PROVISIONAL_LOGIN_FAILED,
+    _provisional_id_shown,
+)
+LOGIN_PAGES = {page.url_name: page for page in (NIR_LOGIN, PROVISIONAL_LOGIN)}
+
+
+def _remembered_login_id(request: HttpRequest) -> str:
+    """The login id of the account this browser remembers on this page. The cookie holds the account's id, signed,
+    never the NIR: the login page shows it, the cookie does not carry it."""
     try:
         value = request.get_signed_cookie(settings.REMEMBER_ME_COOKIE_NAME, default="", salt=REMEMBER_SALT)
     except BadSignature:
@@ -96,10 +148,7 @@ def _remembered_nir(request: HttpRequest) -> str:
     if not value.isdigit():
         return ""  # a cookie of the earlier format, which held the NIR itself: forgotten
     login_id = Account.objects.filter(pk=int(value), is_active=True).values_list("login_id", flat=True).first()
-    try:
-        return parse_nir(login_id or "").value
-    except NirError:
-        return ""
+    return login_id or ""
 
 
 def _safe_next(request: HttpRequest, next_url: str) -> str:
@@ -111,81 +160,97 @@ def _safe_next(request: HttpRequest, next_url: str) -> str:
     return next_url
 
 
-def _signed_in(request: HttpRequest, account: Account, *, via: str, remember: bool, next_url: str) -> HttpResponse:
+def _signed_in(
+    request: HttpRequest, account: Account, *, via: str, remember: bool, next_url: str, page: LoginPage = NIR_LOGIN
+) -> HttpResponse:
     start_session(request, account, via=via)
     response = HttpResponseRedirect(_safe_next(request, next_url))
+    # Scoped to the page the person signed in on: it pre-fills that page only.
+    path = reverse(page.url_name)
     if remember:
         response.set_signed_cookie(
             settings.REMEMBER_ME_COOKIE_NAME,
             str(account.pk),
             salt=REMEMBER_SALT,
             max_age=settings.REMEMBER_ME_MAX_AGE,
-            path=reverse("accounts:login"),
+            path=path,
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,
             samesite="Lax",
         )
     else:
-        response.delete_cookie(settings.REMEMBER_ME_COOKIE_NAME, path=reverse("accounts:login"))
+        response.delete_cookie(settings.REMEMBER_ME_COOKIE_NAME, path=path)
     return response
 
 
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
+    """The login with a NIR (a NIA included) and a password, or the case PIN the first time."""
+    return _login(request, NIR_LOGIN)
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def provisional_id_view(request: HttpRequest) -> HttpResponse:
+    """« J'ai un identifiant provisoire »: the same login, with the provisional identifier of someone who has no NIR
+    yet. Once their NIR is linked the identifier is retired, and this page fails for it as for any wrong one."""
+    return _login(request, PROVISIONAL_LOGIN)
+
+
+def _login(request: HttpRequest, page: LoginPage) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
-    remembered = _remembered_nir(request)
-    form = LoginForm(
-        posted(request),
-        initial={"identifier": nir_grouped(remembered) if remembered else "", "remember": bool(remembered)},
-    )
+    remembered = _remembered_login_id(request)
+    shown = page.shown(remembered) if remembered else ""
+    form = page.form_class(posted(request), initial={"identifier": shown, "remember": bool(shown)})
     if request.method == "POST" and form.is_valid():
-        nir, ip = form.cleaned_data["identifier"], login_client_ip(request)
-        device = devices.device_for_nir(request, nir)
+        identifier, ip = form.cleaned_data["identifier"], login_client_ip(request)
+        device = devices.device_for_login_id(request, identifier)
         device_id = device.pk if device is not None else None
         request.login_device = device  # axes leaves a trusted device out of its count (AXES_WHITELIST_CALLABLE)
         try:
-            check_login_allowed(nir, ip, device_id=device_id)
+            check_login_allowed(identifier, ip, device_id=device_id)
         except Throttled as throttled:
             return locked_page(request, throttled)
-        account = authenticate(request, identifier=nir, password=form.cleaned_data["password"])
+        account = authenticate(request, identifier=identifier, password=form.cleaned_data["password"])
         result = getattr(request, "auth_result", None)  # None when axes refused before the secret was checked
         if account is None and result is not None:
             # A secret checked and refused, including the one that triggers the axes lock: count it and journal it.
-            count_login_failure(nir, ip, device_id=device_id)
+            count_login_failure(identifier, ip, device_id=device_id)
             services.login_failed(person_id=result.person_id)
-        if account is None and result is not None and device is None and step_up_required(nir):
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        remember = form.cleaned_data["remember"]
+        if account is None and result is not None and device is None and step_up_required(identifier):
             # Under attack, a wrong password leads to the same code page as the right one: no guess is confirmed,
             # not even by the try that makes axes lock this address. Its lock stands (the next try from here is
             # refused before any check, whatever the password), but this answer is the code page: AxesMiddleware
             # replaces a response with its lock page only while this flag is set.
             request.axes_locked_out = False
-            return _step_up(
-                request,
-                None,
-                via="",
-                remember=form.cleaned_data["remember"],
-                next_url=request.POST.get("next") or request.GET.get("next") or "",
-            )
+            return _step_up(request, None, via="", remember=remember, next_url=next_url, page=page)
         if getattr(request, "axes_locked_out", False):
-            return lockout_response(request, None, {"identifier": nir})
+            return lockout_response(request, None, {"identifier": identifier})
         if account is None:
-            form.add_error(None, LOGIN_FAILED)
+            form.add_error(None, page.failed)
         else:
             via = result.via if result else AUTH_VIA_PASSWORD
-            next_url = request.POST.get("next") or request.GET.get("next") or ""
-            remember = form.cleaned_data["remember"]
-            if device is None and step_up_required(nir):
+            if device is None and step_up_required(identifier):
                 # Counted as a wrong one would be (axes, per address, per NIR), so that the state the next try
                 # meets does not tell either: only the code, sent to the person, tells them apart.
-                user_login_failed.send(sender=__name__, credentials={"identifier": nir}, request=request)
-                count_login_failure(nir, ip)
+                user_login_failed.send(sender=__name__, credentials={"identifier": identifier}, request=request)
+                count_login_failure(identifier, ip)
                 request.axes_locked_out = False
-                return _step_up(request, account, via=via, remember=remember, next_url=next_url)
-            return _signed_in(request, account, via=via, remember=remember, next_url=next_url)
+                return _step_up(request, account, via=via, remember=remember, next_url=next_url, page=page)
+            return _signed_in(request, account, via=via, remember=remember, next_url=next_url, page=page)
     status = 400 if form.is_bound else 200
-    return render(request, "account/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status)
+    context = {
+        "form": form,
+        "next": request.GET.get("next", ""),
+        # This browser remembers an account whose provisional identifier a NIR has replaced since (only a browser
+        # that signed in to it, with « Se souvenir de moi », holds that cookie).
+        "remembered_now_uses_nir": page is PROVISIONAL_LOGIN and bool(remembered) and bool(_nir_shown(remembered)),
+    }
+    return render(request, page.template, context, status=status)
 
 
 # --- Step-up: a login from an untrusted client while the NIR is under attack ------------------------------------
@@ -198,7 +263,9 @@ STEP_UP_MIN_DURATION = 0.35
 STEP_UP_KEYS = {"account_id", "auth_hash", "via", "remember", "next", "started", "proven_at", "attempts"}
 
 
-def _step_up(request: HttpRequest, account: Account | None, *, via: str, remember: bool, next_url: str):
+def _step_up(
+    request: HttpRequest, account: Account | None, *, via: str, remember: bool, next_url: str, page: LoginPage
+):
     """Many wrong passwords were tried for this NIR lately, and this browser is not a trusted device: whatever the
     password, the code page follows, so that the answer never confirms a right guess. With the right password a code
     goes to the person's contact and completes the login; with a wrong one (or an unknown NIR) nothing is sent and no
@@ -213,7 +280,7 @@ def _step_up(request: HttpRequest, account: Account | None, *, via: str, remembe
             and now - previous["started"] < settings.OTP_LIFETIME
         ):
             # The same person again, with a code of this session still valid: back to it rather than a second send.
-            previous.update(remember=remember, next=next_url)
+            previous.update(remember=remember, next=next_url, login_page=page.url_name)
             request.session[STEP_UP_SESSION_KEY] = previous
             return redirect("accounts:login_code")
         state = {
@@ -223,6 +290,7 @@ def _step_up(request: HttpRequest, account: Account | None, *, via: str, remembe
             "via": via,
             "remember": remember,
             "next": next_url,
+            "login_page": page.url_name,
             "started": now,
             "proven_at": now,
             "attempts": 0,
@@ -252,6 +320,12 @@ def _step_up_account(state: dict) -> Account | None:
     return account
 
 
+def _step_up_page(state) -> LoginPage:
+    """The login page the stepped-up login began on (the NIR's, or the provisional identifier's)."""
+    name = state.get("login_page") if isinstance(state, dict) else None
+    return LOGIN_PAGES.get(name, NIR_LOGIN) if isinstance(name, str) else NIR_LOGIN
+
+
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def login_code_view(request: HttpRequest) -> HttpResponse:
@@ -262,9 +336,9 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
         or request.user.is_authenticated
         or time.time() - state["proven_at"] > STEP_UP_MAX_AGE
     ):
-        # The password typed counts for a while only: past it, the login starts again.
+        # The password typed counts for a while only: past it, the login starts again, on the page it began on.
         request.session.pop(STEP_UP_SESSION_KEY, None)
-        return redirect("accounts:login")
+        return redirect(_step_up_page(state).url_name)
     account = _step_up_account(state)
     resend = request.method == "POST" and "resend" in request.POST
     form = CodeForm(request.POST if request.method == "POST" and not resend else None)
@@ -290,7 +364,14 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
             form.add_error("code", error.message)
         else:
             del request.session[STEP_UP_SESSION_KEY]
-            return _signed_in(request, account, via=state["via"], remember=state["remember"], next_url=state["next"])
+            return _signed_in(
+                request,
+                account,
+                via=state["via"],
+                remember=state["remember"],
+                next_url=state["next"],
+                page=_step_up_page(state),
+            )
     context = {"form": form, "minutes": settings.OTP_LIFETIME // 60}
     return render(request, "account/login_code.html", context, status=form_status(form))
 
@@ -321,11 +402,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
             return redirect(url)
     messages.success(request, _("Vous êtes déconnecté. À bientôt !"))
     return redirect("accounts:login")
-
-
-@require_safe
-def provisional_id_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "account/provisional_id.html")
 
 
 # --- First login with the case PIN -------------------------------------------------------------------------------
@@ -435,6 +511,8 @@ def onboarding_view(request: HttpRequest) -> HttpResponse:
         "next_step": step + 1 if step < ONBOARDING_STEPS else None,
         "previous_step": step - 1 if step > 1 else None,
         "phone_sunset": getattr(settings, "PHONE_PIN_SUNSET", None),
+        # Someone without a NIR yet signs in with their provisional identifier: the first screen says so.
+        "provisional_id": provisional_grouped(request.user.person.provisional_id or "") if request.user.person else "",
         **onboarding_context(request.user, auth_via=request.session.get("auth_via", "")),
     }
     return render(request, f"account/onboarding_{step}.html", context)
@@ -519,8 +597,8 @@ def password_reset_request_view(request: HttpRequest) -> HttpResponse:
     form = ResetRequestForm(posted(request))
     status = form_status(form)
     if request.method == "POST" and form.is_valid():
-        nir = form.cleaned_data["identifier"]
-        person = person_get_by_nir(nir)
+        nir = form.cleaned_data["identifier"]  # or a provisional identifier (retired: nobody, as an unknown NIR)
+        person = person_get_by_login_id(nir)
         state = {
             "person_id": person.pk if person else None,
             "medium": form.cleaned_data["medium"],

@@ -226,7 +226,7 @@ def test_logout_without_csrf_token_is_refused(migrated):
         ("delete", LOGIN),
         ("patch", RESET),
         ("put", RESET_CODE),
-        ("post", "/identifiant-provisoire/"),
+        ("put", "/identifiant-provisoire/"),
         ("post", DASHBOARD),
     ],
 )

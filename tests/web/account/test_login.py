@@ -91,7 +91,7 @@ def test_login_page_is_in_french(client):
 
 
 @pytest.mark.django_db
-def test_provisional_id_link_opens_a_page_saying_the_feature_is_coming(client):
+def test_provisional_id_link_opens_the_login_with_a_provisional_identifier(client):
     content = client.get(LOGIN).content.decode()
     assert 'href="/identifiant-provisoire/"' in content
 
@@ -100,8 +100,7 @@ def test_provisional_id_link_opens_a_page_saying_the_feature_is_coming(client):
     assert response.status_code == 200
     text = page_text(response)
     assert "J'ai un identifiant provisoire" in text
-    assert "Bientôt disponible" in text
-    assert "arrive prochainement" in text
+    assert "Identifiant provisoire" in text and "Se connecter" in text
 
 
 @pytest.mark.django_db

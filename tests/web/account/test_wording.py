@@ -23,8 +23,13 @@ CONTACT = "/creer-mon-compte/coordonnees/"
 ONBOARDING = "/premiere-connexion/bienvenue/"
 HISTORY = "/mon-espace/securite/"
 MONCOMPTE = Path(settings.BASE_DIR) / "moncompte"
-#: Words of features the site does not have yet (saved procedures, workshops, payments, letters).
-PROMISES = re.compile(r"atelier|démarche|paiement|courriers?\b(?! indésirables)|prestation", re.IGNORECASE)
+#: Words of features the site does not have yet: the workshops. (Benefit requests, payments, letters and the Caf's
+#: requests exist since issue 11: « Mes démarches », « Mes paiements », « Mes courriers », « Demandes de la Caf ».)
+PROMISES = re.compile(r"atelier", re.IGNORECASE)
+#: Words of what only the holder and a delegated partner see or do: a child is not told of them.
+CASE_WORDS = re.compile(
+    r"paiement|courriers?\b(?! indésirables)|démarche|prestation|demandes? de la caf", re.IGNORECASE
+)
 
 
 def signed_in_client(account) -> Client:
@@ -140,6 +145,42 @@ def test_onboarding_promises_nothing_the_site_does_not_do(case, role, via):
     text = onboarding_text(arrived(getattr(case, role), via))
 
     assert not PROMISES.search(text), PROMISES.search(text)
+
+
+def test_the_holder_is_told_of_payments_letters_the_cafs_requests_and_benefit_requests(case):
+    text = onboarding_text(arrived(case.holder, "case_pin"))
+
+    assert "« Mes paiements » et « Mes courriers » : les paiements de la Caf des 24 derniers mois" in text
+    assert "« Demandes de la Caf » : la Caf vous demande un document ou une précision ? Répondez-lui en ligne" in text
+    assert "« Mes démarches » : vos demandes de prestation" in text and "reprendre plus tard" in text
+    assert "votre conjoint verra alors, comme vous, tous les membres du foyer, les paiements et les courriers" in text
+
+
+def test_a_delegated_partner_is_told_she_sees_the_payments_and_answers_the_caf(case):
+    account = arrived(case.partner, "signup")
+    delegation_grant(case=case, holder=AccountFactory(person=case.holder).person, partner=case.partner)
+
+    text = onboarding_text(account)
+
+    assert "« Mes paiements » et « Mes courriers »" in text and "« Demandes de la Caf »" in text
+    assert "vous pouvez répondre aux demandes de la Caf et envoyer les demandes de prestation du foyer" in text
+
+
+def test_a_partner_without_delegation_is_told_what_she_does_not_see_and_that_she_may_prepare_a_request(case):
+    text = onboarding_text(arrived(case.partner, "signup"))
+
+    assert "ni les paiements et les courriers du dossier" in text
+    assert "« Mes paiements »" not in text and "« Demandes de la Caf »" not in text
+    assert "vous pouvez préparer une demande de prestation pour le foyer" in text and "c'est lui qui l'envoie" in text
+
+
+@pytest.mark.parametrize(("role", "via"), [("child", "signup"), ("child", "invitation"), ("other", "invitation")])
+def test_a_child_or_another_member_is_told_of_nothing_they_cannot_see_or_do(case, role, via):
+    person = case.child if role == "child" else MembershipFactory(case=case, role=Role.OTHER).person
+
+    text = onboarding_text(arrived(person, via))
+
+    assert not CASE_WORDS.search(text), CASE_WORDS.search(text)
 
 
 # --- Item 11: no promise in the texts of the accounts and households apps --------------------------------------------
