@@ -52,9 +52,10 @@ def test_an_agent_reads_the_answer_and_downloads_its_file_as_an_attachment(clien
         and "quittance.pdf" in response["Content-Disposition"]
     )
     content = b"".join(response.streaming_content)
-    response.close()
     with default_storage.open(answer.documents.get().file.name) as kept:
         assert content == kept.read()
+    # Closing the response fires request_finished, which closes the database connection on PostgreSQL: last.
+    response.close()
 
 
 def test_the_admin_cannot_add_change_or_delete_an_answer(client, answer):
