@@ -17,8 +17,33 @@ from moncompte.verification.services import code_digits
 MAX_SECRET_LENGTH = 128
 
 
-class NirField(forms.CharField):
+class IdentifierField(forms.CharField):
+    """A login identifier as people type it; `parse` cleans it or raises an error with a French `message` and a
+    `code`. The browser may not cut it silently: the server says what is wrong."""
+
+    errors: tuple[type[Exception], ...] = ()
+
+    def parse(self, value: str) -> str:
+        raise NotImplementedError
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update(autocomplete="username", spellcheck="false", autocapitalize="characters")
+        attrs.pop("maxlength", None)  # the server says what is wrong; a silent cut would hide it
+        return attrs
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return self.parse(value)
+        except self.errors as error:
+            raise ValidationError(error.message, code=error.code) from None
+
+
+class NirField(IdentifierField):
     """A NIR as people type it (spaces, dots, 15 characters with the key); cleans to the 13-character value."""
+
+    errors = (NirError,)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Numéro de Sécurité sociale"))
@@ -30,18 +55,8 @@ class NirField(forms.CharField):
             "Ce numéro est trop long : le numéro de Sécurité sociale a 13 caractères."
         )
 
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.update(autocomplete="username", spellcheck="false", autocapitalize="characters")
-        attrs.pop("maxlength", None)  # the server says what is wrong; a silent cut would hide it
-        return attrs
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            return parse_nir(value).value
-        except NirError as error:
-            raise ValidationError(error.message, code=error.code) from None
+    def parse(self, value: str) -> str:
+        return parse_nir(value).value
 
 
 class SecretField(forms.CharField):

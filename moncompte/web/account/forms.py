@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from moncompte.identity.provisional import ProvisionalIdError, parse_provisional_id
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
-from moncompte.web.forms import NewPasswordForm, NirField, SecretField, code_field
+from moncompte.web.forms import IdentifierField, NewPasswordForm, NirField, SecretField, code_field
 
 _IS_PROVISIONAL_ID = _(
     "Ceci est un identifiant provisoire, pas un numéro de Sécurité sociale : connectez-vous avec lui depuis "
@@ -36,9 +36,11 @@ class LoginNirField(NirField):
             raise ValidationError(_IS_PROVISIONAL_ID, code="provisional_id") from error
 
 
-class ProvisionalIdField(forms.CharField):
+class ProvisionalIdField(IdentifierField):
     """A provisional identifier as people type it (spaces, dots, a lower-case p); cleans to its 13 characters. A NIR
     (a NIA included) is refused, with the page it signs in on."""
+
+    errors = (ProvisionalIdError,)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("Identifiant provisoire"))
@@ -50,18 +52,8 @@ class ProvisionalIdField(forms.CharField):
             "Cet identifiant est trop long : un identifiant provisoire a 13 caractères."
         )
 
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.update(autocomplete="username", spellcheck="false", autocapitalize="characters")
-        attrs.pop("maxlength", None)  # the server says what is wrong; a silent cut would hide it
-        return attrs
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            return parse_provisional_id(value)
-        except ProvisionalIdError as error:
-            raise ValidationError(error.message, code=error.code) from None
+    def parse(self, value: str) -> str:
+        return parse_provisional_id(value)
 
 
 class LoginForm(forms.Form):
