@@ -65,10 +65,11 @@ run: install
 ## Install Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
 browser: system-packages
 
-## Debian packages the suite needs: Chromium (browser tests), GNU gettext (the catalogue check, `make messages`), npm
+## Debian packages the suite needs: Chromium (browser tests), GNU gettext (the catalogue check, `make messages`), npm,
+## nginx (the shared-cache proxy of tests/incidents/test_caching_proxy.py, started by the test itself)
 system-packages:
-	@test -x /usr/bin/chromium && command -v xgettext >/dev/null && command -v npm >/dev/null || { \
-	  packages="chromium gettext $$(command -v npm >/dev/null || echo npm)"; \
+	@test -x /usr/bin/chromium && command -v xgettext >/dev/null && command -v npm >/dev/null && test -x /usr/sbin/nginx || { \
+	  packages="chromium gettext nginx $$(command -v npm >/dev/null || echo npm)"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; fi; }
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "moncompte.partners",
     "moncompte.procedures",
     "moncompte.agency",
+    "moncompte.incidents",
     # The web channel (DESIGN §4): its shared frame, then one app per area.
     "moncompte.web",
     "moncompte.web.account",
@@ -87,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "moncompte.accounts.middleware.NoStoreMiddleware",
+    "moncompte.web.closure.ClosedServiceMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "moncompte.verification.context.CodeBindingMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -96,6 +98,7 @@ MIDDLEWARE = [
     "moncompte.accounts.middleware.SessionLifetimeMiddleware",
     "moncompte.accounts.middleware.DeviceCookieMiddleware",
     "moncompte.journal.middleware.JournalContextMiddleware",
+    "moncompte.journal.middleware.ReadRecordingMiddleware",
     "moncompte.accounts.middleware.MigrationGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -411,6 +414,13 @@ DSFR_USE_INTEGRITY_CHECKSUMS = True
 # --- Procedures (benefit requests) -----------------------------------------------------------------------------------
 PROCEDURE_DRAFT_DAYS = env.int("PROCEDURE_DRAFT_DAYS", default=90)  # a draft is deleted this long after its last save
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)  # per supporting document
+
+# --- Incidents ------------------------------------------------------------------------------------------------------
+# How often each process asks the database whether the service is closed: a closure reaches every process within
+# this time plus one request.
+INCIDENT_SWITCH_POLL_SECONDS = env.float("INCIDENT_SWITCH_POLL_SECONDS", default=2.0)
+# The Retry-After of the maintenance page (HTTP 503) while the service is closed.
+INCIDENT_RETRY_AFTER_SECONDS = env.int("INCIDENT_RETRY_AFTER_SECONDS", default=3600)
 
 # --- HTTP security headers -------------------------------------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=not DEBUG)

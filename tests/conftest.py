@@ -6,6 +6,8 @@ from django.test import Client
 
 from moncompte.franceconnect import provider
 from moncompte.households.models import Role
+from moncompte.incidents import switch
+from moncompte.journal import reads
 from moncompte.web.account import views as account_views
 from moncompte.web.signup import applicant as applicant_views
 from moncompte.web.signup import views as signup_views
@@ -17,8 +19,12 @@ from tests.helpers import make_home, sign_in_as
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
+    switch.forget()  # the process's answer to "is the service closed?", kept for a moment (incidents.switch)
+    reads.forget()  # the looks this process recorded lately (journal.reads)
     yield
     cache.clear()
+    switch.forget()
+    reads.forget()
 
 
 @pytest.fixture(autouse=True)

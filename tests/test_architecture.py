@@ -31,6 +31,7 @@ MAY_IMPORT = {
     "franceconnect": {"journal", "messaging", "identity", "verification", "households", "accounts", "signup"},
     "procedures": {"journal", "messaging", "identity", "households", "partners"},
     "agency": {"journal", "messaging", "identity", "households", "partners", "procedures"},
+    "incidents": {"journal", "messaging", "identity", "households", "accounts"},
 }
 #: The channels: they may import every domain app, and no other channel.
 CHANNELS = {"web"}

@@ -20,11 +20,11 @@ def _contact_validated(entry: Entry) -> str | None:
     return None
 
 
-declare("login.succeeded", gettext_lazy("Connexion réussie"), security=True)
-declare("login.failed", gettext_lazy("Échec de connexion (mot de passe incorrect)"), security=True)
-declare("reauth.failed", gettext_lazy("Mot de passe incorrect lors d'une confirmation"), security=True)
+declare("login.succeeded", gettext_lazy("Connexion réussie"), security=True, event=True)
+declare("login.failed", gettext_lazy("Échec de connexion (mot de passe incorrect)"), security=True, event=True)
+declare("reauth.failed", gettext_lazy("Mot de passe incorrect lors d'une confirmation"), security=True, event=True)
 declare("account.created", gettext_lazy("Création du compte"), security=True, reversible=True)
-declare("account.onboarded", gettext_lazy("Présentation du nouvel espace vue"))
+declare("account.onboarded", gettext_lazy("Présentation du nouvel espace vue"), event=True)
 declare("account.roles_changed", gettext_lazy("Changement des droits d'agent du compte"), reversible=True)
 declare("account.deactivated_by_agent", gettext_lazy("Fermeture de votre compte par la Caf"))
 declare("account.reactivated_by_agent", gettext_lazy("Réouverture de votre compte par la Caf"))

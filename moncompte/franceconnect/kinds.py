@@ -11,6 +11,9 @@ declare(
     "franceconnect.link_failed",
     gettext_lazy("Mot de passe incorrect en reliant le compte à FranceConnect"),
     security=True,
+    event=True,
 )
 # A callback that failed a check (signature, issuer, audience, nonce, state…): for the security team.
-declare("franceconnect.refused", gettext_lazy("Connexion FranceConnect refusée (contrôle échoué)"), alert=True)
+declare(
+    "franceconnect.refused", gettext_lazy("Connexion FranceConnect refusée (contrôle échoué)"), alert=True, event=True
+)

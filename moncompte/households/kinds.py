@@ -30,6 +30,7 @@ declare("invitation.accepted", gettext_lazy("Invitation utilisée pour créer vo
 declare(
     "invitation.on_file_told",
     gettext_lazy("Avertissement à vos coordonnées connues de la Caf : invitation envoyée à une autre coordonnée"),
+    event=True,
 )
 declare(
     "signup.requested",

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from moncompte.households.models import Case, Delegation, Membership, Role
 from moncompte.households.selectors import household_of, memberships_for_person
 from moncompte.identity.models import Person
+from moncompte.journal import reads
 from moncompte.lib import dates
 
 
@@ -168,7 +169,10 @@ def case_get(who, case_number: str) -> Case:
     case_number = str(case_number)
     if not case_number or len(case_number) > _CASE_NUMBER_LENGTH or "\x00" in case_number:
         raise Case.DoesNotExist
-    return cases_of(who).get(case_number=case_number)
+    case = cases_of(who).get(case_number=case_number)
+    if can(who, Capability.VIEW_CASE, case):  # who sees the case's data, not only their own (journal.reads)
+        reads.seen(case_number=case.case_number)
+    return case
 
 
 def memberships_of(who) -> QuerySet[Membership]:
@@ -184,6 +188,7 @@ def members_visible(who, case: Case) -> QuerySet[Membership]:
     if s is None:
         return Membership.objects.none()
     if can(who, Capability.VIEW_CASE, case):
+        reads.seen(case_number=case.case_number)
         return household_of(s.membership)
     return household_of(s.membership).filter(person=s.membership.person)
 
@@ -199,7 +204,9 @@ def member_get(who, case: Case, person_id, capability: Capability) -> Membership
         raise Membership.DoesNotExist from None
     if not 0 < person_id <= MAX_ID:  # SQLite cannot even compare a larger one: no such member
         raise Membership.DoesNotExist
-    return household_of(standing(who, case).membership).get(person_id=person_id)
+    membership = household_of(standing(who, case).membership).get(person_id=person_id)
+    reads.seen(person_id=membership.person_id)
+    return membership
 
 
 def may_have_account(person: Person, on: datetime.date | None = None) -> bool:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from moncompte.journal.models import Entry, SecurityAlert
+from moncompte.journal.models import Entry, Read, SecurityAlert
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,3 +47,13 @@ class SecurityAlertAdmin(ReadOnlyAdmin):
     def limit(self, obj: SecurityAlert) -> str:
         window = obj.after.get("window_minutes")
         return f"{obj.after.get('limit', '')} / {window} min" if window else str(obj.after.get("limit", ""))
+
+
+@admin.register(Read)
+class ReadAdmin(ReadOnlyAdmin):
+    """Who saw what: which account displayed which case or person, when, in which session and channel."""
+
+    list_display = ["at", "viewer_account_id", "case_number", "person_id", "channel", "session_ref"]
+    list_filter = ["channel"]
+    search_fields = ["case_number", "=viewer_account_id", "=person_id"]
+    date_hierarchy = "at"

@@ -2,7 +2,8 @@
 
 A kind says how a person reads it (a French label, or a function of the entry when the wording depends on what
 happened), whether it is shown in their "Historique de connexion et de sécurité", whether "Ce n'était pas moi" may
-be said of it there, whether it is an alert for the security team, and whether an undo handler exists for it
+be said of it there, whether it is an alert for the security team, whether it is a mere event (nothing changed, so
+nothing to cancel), and whether an undo handler exists for it
 (`journal.services.register_undo`; tests check both sides agree). `journal.services.record` refuses a kind that was
 not declared, so no entry reaches a page or a data download without its label.
 
@@ -37,6 +38,9 @@ class Kind:
     reversible: bool = False
     #: The label of one entry when it depends on the entry's data; None: `label`.
     describe: Callable[[Entry], str | None] | None = None
+    #: Nothing changed: a sign-in, a code sent or a failed try. Cancelling a time window passes over it; an action
+    #: that is neither reversible nor an event goes to the agents' worklist instead (incidents.cancellation).
+    event: bool = False
 
 
 class UnknownKind(ValueError):
@@ -55,10 +59,13 @@ def declare(
     alert: bool = False,
     reversible: bool = False,
     describe: Callable[[Entry], str | None] | None = None,
+    event: bool = False,
 ) -> Kind:
     if name.endswith(UNDONE):
         raise ValueError(f"{name!r}: undo entries are derived from their kind, not declared")
-    kind = Kind(name, label, security, disownable, alert, reversible, describe)
+    if event and reversible:
+        raise ValueError(f"{name!r}: an event changes nothing, so there is nothing to undo")
+    kind = Kind(name, label, security, disownable, alert, reversible, describe, event)
     known = _kinds.get(name)
     if known is not None and (known.label, known.security, known.alert) != (label, security, alert):
         raise ValueError(f"journal kind {name!r} is declared twice")
@@ -82,6 +89,10 @@ def security_names() -> list[str]:
     """Every kind shown in the security history, and the undo of each."""
     names = [name for name, kind in _kinds.items() if kind.security]
     return [*names, *(name + UNDONE for name in names)]
+
+
+def event_names() -> list[str]:
+    return [name for name, kind in _kinds.items() if kind.event]
 
 
 def alert_names() -> list[str]:

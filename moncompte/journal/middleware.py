@@ -1,6 +1,6 @@
 import ipaddress
 
-from moncompte.journal import context
+from moncompte.journal import context, reads
 from moncompte.journal.models import Channel
 
 
@@ -43,3 +43,28 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+class ReadRecordingMiddleware:
+    """Collects what the access policy handed out during the request (journal.reads.seen) and writes it once the
+    response has been sent: a response's closers run after the last byte, before the request's end closes the
+    database connection."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with reads.collecting() as subjects:
+            response = self.get_response(request)
+        if subjects:
+            ctx = context.current()
+            looks = set(subjects)
+            response._resource_closers.append(
+                lambda: reads.write(
+                    looks,
+                    viewer_account_id=ctx.actor_account_id,
+                    session_ref=ctx.session_ref,
+                    channel=ctx.channel,
+                )
+            )
+        return response

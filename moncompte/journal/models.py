@@ -62,3 +62,42 @@ class SecurityAlert(Entry):
         verbose_name = "alerte de sécurité"
         verbose_name_plural = "alertes de sécurité"
         ordering = ["-created_at", "-id"]
+
+
+class Read(models.Model):
+    """One look at a person's or a case's data: which account displayed it, in which session and channel, first
+    when in that hour. Written by `journal.reads` after the response is sent, one row per session, subject and hour
+    (the unique constraints make a second write of the same look a no-op), so that "whose data may have been seen
+    by whom" can be answered for any window to the hour (incidents.affected)."""
+
+    at = models.DateTimeField("vu le", db_index=True)
+    hour = models.DateTimeField("heure")
+    viewer_account_id = models.BigIntegerField("compte qui a vu")
+    person_id = models.BigIntegerField("personne vue", null=True, blank=True, db_index=True)
+    case_number = models.CharField("dossier vu", max_length=7, blank=True, db_index=True)
+    channel = models.CharField("canal", max_length=16, choices=Channel.choices, default=Channel.WEB)
+    session_ref = models.CharField("session", max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = "consultation"
+        verbose_name_plural = "consultations (qui a vu quoi)"
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session_ref", "viewer_account_id", "case_number", "hour"],
+                condition=~models.Q(case_number=""),
+                name="read_once_per_session_case_hour",
+            ),
+            models.UniqueConstraint(
+                fields=["session_ref", "viewer_account_id", "person_id", "hour"],
+                condition=models.Q(person_id__isnull=False),
+                name="read_once_per_session_person_hour",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(person_id__isnull=False) ^ ~models.Q(case_number=""), name="read_has_one_subject"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        subject = f"dossier {self.case_number}" if self.case_number else f"personne {self.person_id}"
+        return f"{self.at:%Y-%m-%d %H:%M} compte {self.viewer_account_id} : {subject}"

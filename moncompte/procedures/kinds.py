@@ -12,6 +12,6 @@ declare("procedure.document_added", gettext_lazy("Pièce justificative déposée
 declare("procedure.document_removed", gettext_lazy("Pièce justificative retirée"))
 declare("procedure.handed_over", gettext_lazy("Démarche préparée, transmise à l'allocataire pour envoi"))
 declare("procedure.deleted", gettext_lazy("Démarche en cours supprimée"))
-declare("procedure.reminded", gettext_lazy("Rappel : démarche en cours bientôt supprimée"))
+declare("procedure.reminded", gettext_lazy("Rappel : démarche en cours bientôt supprimée"), event=True)
 declare("procedure.expired", gettext_lazy("Démarche en cours supprimée après son délai"))
 declare("procedure.submitted", gettext_lazy("Demande envoyée à la Caf"), reversible=True)

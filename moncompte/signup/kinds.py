@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from moncompte.journal.kinds import declare
 
-declare("signup.code_sent", gettext_lazy("Envoi d'un code pour créer votre compte"))
+declare("signup.code_sent", gettext_lazy("Envoi d'un code pour créer votre compte"), event=True)
 declare("applicant.registered", gettext_lazy("Compte ouvert pour une première demande à la Caf"))
 declare(
     "applicant.known_identity",

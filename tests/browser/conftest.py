@@ -24,6 +24,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.browser.axe import VIEWPORTS, Axe, AxeScan
 from tests.browser.helpers import A11Y_CHECKS
 from tests.helpers import free_port
 
@@ -187,6 +188,25 @@ def open_page(new_context, console, request) -> Iterator[Callable[[], Page]]:
 @pytest.fixture
 def page(open_page) -> Page:
     return open_page()
+
+
+@pytest.fixture
+def axe_scan(open_page, new_context) -> Callable[[str, bool], AxeScan]:
+    """`axe_scan("mobile", False)`: a browser of its own, at a phone width, without JavaScript, for axe-core."""
+
+    def _open(viewport: str, javascript: bool) -> AxeScan:
+        # bypass_csp: the policy (rightly) refuses the injected axe-core; the other tests check the policy itself.
+        context = new_context(viewport=VIEWPORTS[viewport], java_script_enabled=javascript, bypass_csp=True)
+        mode = f"{viewport}, {'with' if javascript else 'without'} JavaScript"
+        return AxeScan(open_page(context), mode, javascript)
+
+    return _open
+
+
+@pytest.fixture
+def axe() -> Axe:
+    """axe-core on the pages of a journey, under the site's Content Security Policy (tests.browser.axe.Axe)."""
+    return Axe()
 
 
 @pytest.fixture

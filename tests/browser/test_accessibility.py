@@ -3,15 +3,9 @@ helpers.A11Y_CHECKS (French, one h1, a title, a label for every control, unique 
 somewhere); here: the DSFR assets load under the Content Security Policy, the checks themselves, the pages and error
 states no journey visits, and the small-screen header."""
 
-import functools
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 from importlib import import_module
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -19,6 +13,8 @@ from playwright.sync_api import Page, expect
 
 from moncompte.accounts.sessions import SESSION_AUTH_AT
 from moncompte.households.models import Role, SignupRequest
+from tests.agency.helpers import case_records, ids
+from tests.browser.axe import MODE_IDS, MODES
 from tests.browser.helpers import (
     A11Y_CHECKS,
     PASSWORD_LABEL,
@@ -126,92 +122,11 @@ def test_on_a_small_screen_the_menu_offers_the_logout_button(open_page, new_cont
 
 # --- axe-core on every page (issue 7, item 16) -----------------------------------------------------------------------
 # Every page a person can reach, signed out, during the first login and signed in, at desktop and phone widths, with
-# JavaScript and without it (every page is a server-rendered form or text and must work without it). A violation of
-# impact "serious" or "critical" fails the test; the lesser ones are printed (pytest -s) for the statement's list.
+# JavaScript and without it (every page is a server-rendered form or text and must work without it); tests.browser.axe
+# says what fails a test.
 
-AXE_SCRIPT = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-BLOCKING = ("serious", "critical")
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "mobile": {"width": 375, "height": 812}}
-MODES = [(viewport, javascript) for viewport in VIEWPORTS for javascript in (True, False)]
-MODE_IDS = [f"{viewport}-{'js' if javascript else 'nojs'}" for viewport, javascript in MODES]
-AXE_RUN = """() => axe.run(document, {resultTypes: ["violations"]}).then((results) => results.violations.map((v) => ({
-  id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((node) => node.target.join(" ")),
-})))"""
-# Without JavaScript the page runs no script and no timer fires, but Playwright may still evaluate code in it: axe-core
-# is evaluated directly, and its timers (it yields between checks) become microtasks.
-NO_TIMERS = """() => {
-  window.setTimeout = (callback, _delay, ...args) => { Promise.resolve().then(() => callback(...args)); return 0; };
-  window.clearTimeout = () => {};
-}"""
 NEW_PASSWORD = "Kq7-Wz3-Xv9m"
 BY_EMAIL = "Par e-mail, à mon adresse connue de la Caf"
-
-
-@pytest.fixture(scope="session")
-def axe_script() -> Path:
-    """axe-core from the project's package.json (devDependencies), installed by `make install` (`npm ci`)."""
-    if not AXE_SCRIPT.exists():
-        pytest.fail(
-            "axe-core is missing: run `make install` (npm ci installs it from package-lock.json)", pytrace=False
-        )
-    return AXE_SCRIPT
-
-
-@functools.cache
-def _source(script: Path) -> str:
-    return script.read_text()
-
-
-@dataclass
-class AxeScan:
-    """One browser (a viewport, JavaScript on or off) walking pages; `check` runs axe-core on the current page."""
-
-    page: Page
-    mode: str
-    javascript: bool
-    script: Path
-    blocking: list[str] = dc_field(default_factory=list)
-    advisory: set[str] = dc_field(default_factory=set)
-
-    def check(self, label: str) -> None:
-        page = self.page
-        page.wait_for_load_state("load")
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        if self.javascript:
-            expect(page.locator("html")).to_have_attribute("data-fr-js", "true")  # DSFR's script has run
-            page.add_script_tag(path=str(self.script))
-        else:
-            expect(page.locator("html")).not_to_have_attribute("data-fr-js", "true")
-            page.evaluate(NO_TIMERS)
-            page.evaluate(_source(self.script))
-        for violation in page.evaluate(AXE_RUN):
-            where = f"{label} ({urlsplit(page.url).path})"
-            line = f"{where}: {violation['id']} [{violation['impact']}] {violation['help']}"
-            if violation["impact"] in BLOCKING:
-                self.blocking.append(f"{line} — {violation['targets']}")
-            else:
-                self.advisory.add(line)
-
-    def goto(self, url: str, label: str, status: int = 200) -> None:
-        response = self.page.goto(url)
-        assert response.status == status, f"{url}: {response.status}"
-        self.check(label)
-
-    def assert_clean(self) -> None:
-        if self.advisory:
-            print(f"\naxe-core, {self.mode}, below serious:\n" + "\n".join(sorted(self.advisory)))
-        assert not self.blocking, f"axe-core, {self.mode}:\n" + "\n".join(self.blocking)
-
-
-@pytest.fixture
-def axe_scan(open_page, new_context, axe_script) -> Callable[[str, bool], AxeScan]:
-    def _open(viewport: str, javascript: bool) -> AxeScan:
-        # bypass_csp: the policy (rightly) refuses the injected axe-core; the other tests check the policy itself.
-        context = new_context(viewport=VIEWPORTS[viewport], java_script_enabled=javascript, bypass_csp=True)
-        mode = f"{viewport}, {'with' if javascript else 'without'} JavaScript"
-        return AxeScan(open_page(context), mode, javascript, axe_script)
-
-    return _open
 
 
 def age_the_password_entry(page: Page) -> None:
@@ -444,4 +359,51 @@ def test_axe_finds_nothing_serious_on_the_franceconnect_pages(axe_scan, viewport
     scan.check("create an account")
     through_franceconnect(page, "Inconnu")
     scan.check("nobody found")
+    scan.assert_clean()
+
+
+@pytest.mark.parametrize(("viewport", "javascript"), MODES, ids=MODE_IDS)
+def test_axe_finds_nothing_serious_on_the_requests_and_the_case_pages(
+    axe_scan, viewport, javascript, transactional_db, partners, media
+):
+    """Issue 11's pages at every width, with and without JavaScript: « Mes démarches » and a step with its errors, the
+    case's payments, letters and requests and the answer form, then « Faire une demande » signed out. The journeys
+    (test_procedures, test_case_pages, test_new_applicant) check the rest of their pages at desktop width."""
+    f = family()
+    number = f.case.case_number
+    partners.push(case_records(number))
+
+    scan = axe_scan(viewport, javascript)
+    page = scan.page
+    login(page, f.holder.nir, f.holder_account.raw_password)
+    expect(page).to_have_url(re.compile(r"/mon-espace/$"))
+    scan.goto("/demarches/", "Mes démarches")
+    click(page, "Commencer : Demande d'aide au logement")
+    expect(page).to_have_url(re.compile(r"/etape/foyer/$"))
+    scan.check("housing aid, household")
+    choose(page, "seul ou seule")
+    field(page, "Nombre d'enfants à votre charge").fill("0")
+    click(page, "Continuer")
+    expect(page).to_have_url(re.compile(r"/etape/logement/$"))
+    click(page, "Continuer")
+    expect(page.locator(".fr-message--error").first).to_be_visible()
+    scan.check("housing aid, home, errors")
+    click(page, "Enregistrer et reprendre plus tard")
+    expect(page).to_have_url(re.compile(r"/demarches/$"))
+    scan.check("Mes démarches, a draft")
+
+    scan.goto(f"/mon-dossier/{number}/paiements/", "payments")
+    scan.goto(f"/mon-dossier/{number}/courriers/", "letters")
+    scan.goto(f"/mon-dossier/{number}/demandes-de-la-caf/", "requests")
+    scan.goto(f"/mon-dossier/{number}/demandes-de-la-caf/{ids(number).document}/repondre/", "answer")
+    click(page, "Envoyer ma réponse")
+    expect(page.locator(".fr-message--error")).to_be_visible()
+    scan.check("answer, document missing")
+    sign_out(page)
+    expect(page).to_have_url(re.compile(r"/connexion/$"))
+
+    scan.goto("/faire-une-demande/", "new applicant, identity")
+    click(page, "Vérifier mon identité et continuer")
+    expect(page.locator(".fr-message--error").first).to_be_visible()
+    scan.check("new applicant, identity, errors")
     scan.assert_clean()

@@ -5,10 +5,8 @@ delegation reads the limited-access notice instead. axe-core runs on every page.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from moncompte.agency.models import AgencyAnswer
@@ -18,36 +16,8 @@ from tests.browser.helpers import click, field, login
 from tests.factories import family
 from tests.procedures.helpers import pdf_bytes
 
-#: axe-core from package.json, as the accessibility tests run it (serious and critical violations fail).
-AXE_SCRIPT = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-AXE_RUN = """() => axe.run(document, {resultTypes: ["violations"]}).then((results) => results.violations.map((v) => ({
-  id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((node) => node.target.join(" ")),
-})))"""
-BLOCKING = ("serious", "critical")
 #: The month as \S+: JavaScript's \w is ASCII only (« décembre »).
 SOURCE = re.compile(r"Données transmises par la Caf le \d{1,2} \S+ \d{4} à \d\d:\d\d\.")
-
-
-class Axe:
-    """axe-core on the current page, evaluated through the DevTools protocol (the site's Content Security Policy stays
-    on); the serious and critical violations are collected, then asserted at the end of the test."""
-
-    def __init__(self) -> None:
-        if not AXE_SCRIPT.exists():
-            pytest.fail("axe-core is missing: run `make install` (npm ci installs it)", pytrace=False)
-        self.source = AXE_SCRIPT.read_text()
-        self.blocking: list[str] = []
-
-    def __call__(self, page: Page, label: str) -> None:
-        page.wait_for_load_state("load")
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        page.evaluate(self.source)
-        for violation in page.evaluate(AXE_RUN):
-            if violation["impact"] in BLOCKING:
-                self.blocking.append(f"{label}: {violation['id']} {violation['help']} {violation['targets']}")
-
-    def assert_clean(self) -> None:
-        assert not self.blocking, "axe-core:\n" + "\n".join(self.blocking)
 
 
 @pytest.fixture(autouse=True)
@@ -68,9 +38,9 @@ def heading(page: Page):
 
 
 def test_the_holder_reads_payments_downloads_a_letter_and_answers_a_request_with_a_document(
-    open_page, household, tmp_path
+    open_page, household, tmp_path, axe
 ):
-    f, axe = household, Axe()
+    f = household
     number = f.case.case_number
     page = open_page()
     login(page, f.holder.nir, f.holder_account.raw_password)
@@ -141,8 +111,8 @@ def test_the_holder_reads_payments_downloads_a_letter_and_answers_a_request_with
     axe.assert_clean()
 
 
-def test_a_partner_without_delegation_reads_the_limited_access_notice(open_page, household):
-    f, axe = household, Axe()
+def test_a_partner_without_delegation_reads_the_limited_access_notice(open_page, household, axe):
+    f = household
     page = open_page()
     login(page, f.partner.nir, f.partner_account.raw_password)
     expect(page).to_have_url(re.compile(r"/mon-espace/$"))

@@ -1,5 +1,6 @@
 """A new applicant, from the login page to a submitted request (issue 11, item 4), in Chromium: the registry
-confirms the identity, a code proves the e-mail, the password opens the account, the prime d'activité is sent."""
+confirms the identity, a code proves the e-mail, the password opens the account, the prime d'activité is sent.
+axe-core runs on every page."""
 
 import re
 
@@ -37,24 +38,29 @@ def fill_identity(page: Page, person, *, birth_name: str | None = None) -> None:
     click(page, "Vérifier mon identité et continuer")
 
 
-def test_a_new_applicant_opens_an_account_and_sends_a_request(page: Page, applicant):
+def test_a_new_applicant_opens_an_account_and_sends_a_request(page: Page, applicant, axe):
     page.goto("/connexion/")
     page.get_by_role("link", name="Faire une demande").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Faire une demande")
+    axe(page, "identity")
 
     fill_identity(page, applicant, birth_name="Autrenom")  # the registry does not confirm: what to check
     expect(page.get_by_test_id("identity-not-confirmed")).to_contain_text("Vérifiez")
+    axe(page, "identity not confirmed")
     assert not Person.objects.exists()
     fill_identity(page, applicant)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Vos coordonnées")
+    axe(page, "contact")
     choose(page, "Par e-mail")
     field(page, "Adresse e-mail").fill(EMAIL)
     click(page, "Recevoir un code")
+    axe(page, "code and password")
     field(page, "Code reçu").fill(last_code(EMAIL))
     set_new_password(page, PASSWORD)
     click(page, "Ouvrir mon compte")
     expect(page.get_by_role("heading", level=1)).to_have_text("Votre compte est ouvert")
+    axe(page, "welcome")
 
     page.get_by_role("link", name="Faire ma demande").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mes démarches")
@@ -74,6 +80,8 @@ def test_a_new_applicant_opens_an_account_and_sends_a_request(page: Page, applic
     choose(page, "Je certifie sur l'honneur l'exactitude des informations déclarées.")
     click(page, "Envoyer ma demande")
     expect(page.get_by_role("heading", level=1)).to_have_text("Récépissé de votre demande")
+    axe(page, "receipt")
     submission = Submission.objects.get()
     expect(page.get_by_test_id("reference")).to_have_text(submission.reference)
     assert submission.case is None and submission.author.nir == applicant.nir
+    axe.assert_clean()

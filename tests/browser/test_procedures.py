@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 from moncompte.messaging.models import OutboxMessage
 from moncompte.procedures.housing_aid import income_year
 from moncompte.procedures.models import Draft, Submission
+from tests.browser.axe import Axe
 from tests.browser.helpers import choose, click, field, login, sign_out
-from tests.browser.test_accessibility import AXE_RUN, AXE_SCRIPT, BLOCKING
 from tests.factories import family
 from tests.procedures.helpers import IBAN, IBAN_WRONG_KEY, pdf_bytes
 
@@ -32,35 +32,6 @@ def lease(tmp_path) -> Path:
     path = tmp_path / "bail-2025.pdf"
     path.write_bytes(pdf_bytes("Bail d'habitation — 12 rue des Lilas"))
     return path
-
-
-class Axe:
-    """axe-core on the current page (evaluated through the DevTools protocol, so the site's Content Security Policy
-    stays on for the rest of the page): serious and critical violations are collected, then asserted at the end."""
-
-    def __init__(self) -> None:
-        if not AXE_SCRIPT.exists():
-            pytest.fail("axe-core is missing: run `make install`", pytrace=False)
-        self.source = AXE_SCRIPT.read_text()
-        self.blocking: list[str] = []
-        self.checked: list[str] = []
-
-    def __call__(self, page: Page, label: str) -> None:
-        page.wait_for_load_state("load")
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        page.evaluate(self.source)
-        for violation in page.evaluate(AXE_RUN):
-            if violation["impact"] in BLOCKING:
-                self.blocking.append(f"{label}: {violation['id']} {violation['help']} {violation['targets']}")
-        self.checked.append(label)
-
-    def assert_clean(self) -> None:
-        assert not self.blocking, "axe-core:\n" + "\n".join(self.blocking)
-
-
-@pytest.fixture
-def axe() -> Axe:
-    return Axe()
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -14,8 +14,8 @@ from moncompte.identity.models import Person
 from moncompte.identity.nir import nir_grouped, nir_key
 from moncompte.identity.provisional import new_provisional_id, provisional_grouped
 from moncompte.messaging.models import OutboxMessage
+from tests.browser.axe import MODE_IDS, MODES
 from tests.browser.helpers import PASSWORD_LABEL, click, field, login, sign_out
-from tests.browser.test_accessibility import MODE_IDS, MODES, VIEWPORTS, AxeScan
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, make_nir
 
 AGENT_LOGIN = "agent-accueil-lyon"
@@ -106,26 +106,11 @@ def test_a_provisional_id_holder_signs_in_is_linked_to_a_nir_then_signs_in_with_
     expect(other.get_by_role("main")).to_contain_text(LINKED)
 
 
-@pytest.fixture
-def scan(open_page, new_context):
-    def _open(viewport: str, javascript: bool) -> AxeScan:
-        from tests.browser.test_accessibility import AXE_SCRIPT
-
-        if not AXE_SCRIPT.exists():
-            pytest.fail("axe-core is missing: run `make install` (npm ci installs it)", pytrace=False)
-        # bypass_csp: the policy (rightly) refuses the injected axe-core; the journey above runs under it.
-        context = new_context(viewport=VIEWPORTS[viewport], java_script_enabled=javascript, bypass_csp=True)
-        mode = f"{viewport}, {'with' if javascript else 'without'} JavaScript"
-        return AxeScan(open_page(context), mode, javascript, AXE_SCRIPT)
-
-    return _open
-
-
 @pytest.mark.parametrize(("viewport", "javascript"), MODES, ids=MODE_IDS)
-def test_axe_finds_nothing_serious_on_the_provisional_id_page(scan, viewport, javascript, transactional_db):
+def test_axe_finds_nothing_serious_on_the_provisional_id_page(axe_scan, viewport, javascript, transactional_db):
     person = PersonFactory(nir=None, provisional_id=new_provisional_id())
     AccountFactory(person=person, login_id=person.provisional_id)
-    axe = scan(viewport, javascript)
+    axe = axe_scan(viewport, javascript)
     page = axe.page
 
     axe.goto(PAGE, "provisional id login")

@@ -1,0 +1,106 @@
+"""The admin's side of issue 12, items 1 and 2: the security team opens an incident, closes every channel from it
+(an intermediate page asks for the reason) and reopens; an agent without the permission is not offered the actions."""
+
+import pytest
+
+from moncompte.incidents.models import Closure, Incident, Step
+from moncompte.journal.models import Entry
+from tests.helpers import page_text
+from tests.incidents.conftest import agent_client
+
+CHANGELIST = "/admin/incidents/incident/"
+
+
+def action(client, name: str, incident: Incident, **data):
+    return client.post(CHANGELIST, {"action": name, "_selected_action": [incident.pk], **data})
+
+
+@pytest.mark.django_db
+def test_the_security_team_opens_an_incident_in_the_admin(security_team):
+    response = security_team.post(
+        "/admin/incidents/incident/add/",
+        {
+            "title": "Accès croisés",
+            "description": "Des pages d'autres personnes ont été montrées.",
+            "detected_at_0": "11/10/2021",
+            "detected_at_1": "07:30:00",
+            "window_start_0": "10/10/2021",
+            "window_start_1": "21:00:00",
+            "window_end_0": "11/10/2021",
+            "window_end_1": "08:00:00",
+            "categories": ["identity", "payments"],
+            "status": "open",
+            "consequences": "",
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, page_text(response)
+    incident = Incident.objects.get()
+    assert incident.categories == ["identity", "payments"]
+    assert list(incident.steps.values_list("kind", "actor")) == [(Step.Kind.OPENED, "equipe-securite")]
+    assert Entry.objects.get(kind="incident.opened").actor_account_id == security_team.agent.pk
+
+
+@pytest.mark.django_db
+def test_a_window_that_ends_before_it_starts_is_refused_in_the_admin(security_team):
+    response = security_team.post(
+        "/admin/incidents/incident/add/",
+        {
+            "title": "Accès croisés",
+            "description": "…",
+            "detected_at_0": "11/10/2021",
+            "detected_at_1": "07:30:00",
+            "window_start_0": "11/10/2021",
+            "window_start_1": "08:00:00",
+            "window_end_0": "10/10/2021",
+            "window_end_1": "21:00:00",
+            "status": "open",
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "La fin de la période concernée doit être après son début." in page_text(response)
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_close_action_asks_for_the_reason_then_closes_every_channel(security_team, incident, client):
+    form = action(security_team, "close_service", incident)
+    assert form.status_code == 200
+    assert "Fermer tous les canaux" in page_text(form)
+    assert not Closure.objects.exists()
+
+    empty = action(security_team, "close_service", incident, apply="1", reason="")
+    assert empty.status_code == 200 and not Closure.objects.exists()
+
+    done = action(security_team, "close_service", incident, apply="1", reason="Pages croisées signalées")
+    assert done.status_code == 302
+    closure = Closure.objects.get()
+    assert (closure.incident, closure.closed_by, closure.reason) == (
+        incident,
+        "equipe-securite",
+        "Pages croisées signalées",
+    )
+    assert client.get("/connexion/").status_code == 503
+    assert security_team.get(CHANGELIST).status_code == 200  # the admin stays open
+
+    again = action(security_team, "close_service", incident, apply="1", reason="encore")
+    assert Closure.objects.count() == 1
+    assert "déjà fermé" in page_text(security_team.get(again["Location"]))
+
+    action(security_team, "reopen_service", incident)
+    assert client.get("/connexion/").status_code == 200
+    assert [s.kind for s in incident.steps.all()][-2:] == [Step.Kind.CLOSED, Step.Kind.REOPENED]
+
+
+@pytest.mark.django_db
+def test_an_agent_without_the_permission_cannot_close(incident, client):
+    agent = agent_client("agent-accueil", "view_incident", "change_incident")
+    page = agent.get(CHANGELIST)
+    assert "close_service" not in page.content.decode()
+    response = action(agent, "close_service", incident, apply="1", reason="essai")
+    assert not Closure.objects.exists()
+    assert response.status_code in (200, 302)
+    assert client.get("/connexion/").status_code == 200
