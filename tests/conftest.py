@@ -147,3 +147,18 @@ def partners(partner_simulator, settings, monkeypatch):
     settings.PARTNER_TIMEOUT_SECONDS = 0.3
     monkeypatch.setattr(partners_client, "sleep", lambda seconds: None)
     return handle
+
+
+@pytest.fixture
+def delegated(db):
+    """A household whose partner holds the delegation; the child of 16 has an account too."""
+    f = family(delegated=True)
+    f.child = f.children[0]
+    f.child_account = AccountFactory(person=f.child)
+    return f
+
+
+@pytest.fixture
+def limited(db):
+    """A household whose partner has an account but no delegation."""
+    return family()

@@ -2,7 +2,6 @@ import pytest
 from django.test import Client
 
 from tests.agency.helpers import case_records
-from tests.factories import AccountFactory, family
 
 NIR_BACKEND = "moncompte.accounts.authentication.NirBackend"
 
@@ -10,21 +9,6 @@ NIR_BACKEND = "moncompte.accounts.authentication.NirBackend"
 @pytest.fixture(autouse=True)
 def _media(media):
     return media
-
-
-@pytest.fixture
-def delegated(db):
-    """A household whose partner holds the delegation; the child of 16 has an account too."""
-    f = family(delegated=True)
-    f.child = f.children[0]
-    f.child_account = AccountFactory(person=f.child)
-    return f
-
-
-@pytest.fixture
-def limited(db):
-    """A household whose partner has an account but no delegation."""
-    return family()
 
 
 @pytest.fixture
