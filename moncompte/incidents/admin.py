@@ -27,12 +27,17 @@ class IncidentForm(forms.ModelForm):
                   "consequences", "authority_notified_at"]  # fmt: skip
 
     def clean(self):
+        """What the services would refuse, said beside the field (the services check it again)."""
         data = super().clean()
+        now = timezone.now()
         if data.get("window_start"):
             try:
-                services.window_check(data["window_start"], data.get("window_end"), now=timezone.now())
+                services.window_check(data["window_start"], data.get("window_end"), now=now)
             except services.IncidentError as error:
                 self.add_error("window_end" if data.get("window_end") else "window_start", str(error))
+        for name in ("detected_at", "authority_notified_at"):
+            if name in self.fields and data.get(name) and data[name] > now:
+                self.add_error(name, "Cette date ne peut pas être dans le futur.")
         return data
 
 
@@ -73,6 +78,10 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # an incident's record is kept
+
+    def get_readonly_fields(self, request, obj=None):
+        # What was declared when the incident was opened stays as it was: later knowledge goes in a note.
+        return ["title", "description", "detected_at"] if obj is not None else []
 
     def has_close_service_permission(self, request):
         return request.user.has_perm("incidents.close_service")

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from moncompte.accounts.models import Account
 from moncompte.households.models import Membership
-from moncompte.journal import kinds
-from moncompte.journal.models import Entry, Read
+from moncompte.journal import kinds, reads
+from moncompte.journal.models import Entry
 
 CHUNK = 5_000
 PASSWORD_KINDS = ("password.created", "password.changed", "password.reset")
@@ -105,9 +105,7 @@ def cases_of_people(person_ids: Iterable[int]) -> dict[int, set[str]]:
 
 def affected(start: datetime.datetime, end: datetime.datetime) -> Affected:
     result = Affected(start, end)
-    looks = list(
-        Read.objects.filter(at__gte=start, at__lt=end).values_list("viewer_account_id", "case_number", "person_id")
-    )
+    looks = list(reads.in_window(start, end).values_list("viewer_account_id", "case_number", "person_id"))
     result.looks = len(looks)
     actions = list(
         Entry.objects.filter(created_at__gte=start, created_at__lt=end, actor_account_id__isnull=False)

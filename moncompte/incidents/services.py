@@ -129,12 +129,13 @@ def incident_update(
     if consequences is not _UNSET and consequences.strip() != incident.consequences:
         incident.consequences = consequences.strip()
         changes.append("conséquences probables décrites")
-    if authority_notified_at is not _UNSET and authority_notified_at != incident.authority_notified_at:
+    notified = authority_notified_at is not _UNSET and authority_notified_at != incident.authority_notified_at
+    if notified:
         if authority_notified_at > timezone.now():
             raise IncidentError("La date de notification à la CNIL ne peut pas être dans le futur.")
         incident.authority_notified_at = authority_notified_at
         step_add(incident, Step.Kind.AUTHORITY, f"Notifié à la CNIL le {_when(authority_notified_at)}", actor=actor)
-    if not changes and authority_notified_at is _UNSET:
+    if not changes and not notified:
         return incident
     incident.save()
     if changes:
@@ -150,7 +151,9 @@ def note_add(incident: Incident, text: str, *, actor: str) -> Step:
     if not text.strip():
         raise IncidentError("La note est vide.")
     with transaction.atomic():
-        return step_add(incident, Step.Kind.NOTE, text.strip(), actor=actor)
+        step = step_add(incident, Step.Kind.NOTE, text.strip(), actor=actor)
+        journal.record("incident.noted", after={"incident": incident.pk, "step": step.pk})
+        return step
 
 
 def current_closure() -> Closure | None:
@@ -275,4 +278,6 @@ def work_items_done(items: list[WorkItem], *, actor: str) -> int:
     for item in items:
         item.done_at, item.done_by = now, actor
     WorkItem.objects.bulk_update(items, ["done_at", "done_by"])
+    if items:
+        journal.record("incident.work_done", after={"work_items": [item.pk for item in items]})
     return len(items)

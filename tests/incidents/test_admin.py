@@ -104,3 +104,31 @@ def test_an_agent_without_the_permission_cannot_close(incident, client):
     assert not Closure.objects.exists()
     assert response.status_code in (200, 302)
     assert client.get("/connexion/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_dates_in_the_future_are_refused_beside_their_field(security_team):
+    response = security_team.post(
+        "/admin/incidents/incident/add/",
+        {
+            "title": "Accès croisés",
+            "description": "…",
+            "detected_at_0": "01/01/2099",
+            "detected_at_1": "07:30:00",
+            "window_start_0": "10/10/2021",
+            "window_start_1": "21:00:00",
+            "status": "open",
+            "steps-TOTAL_FORMS": "0",
+            "steps-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 200
+    assert "Cette date ne peut pas être dans le futur." in page_text(response)
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_what_was_declared_at_opening_stays_as_it_was(security_team, incident):
+    page = security_team.get(f"/admin/incidents/incident/{incident.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="title"' not in page.content.decode() and 'name="window_end_0"' in page.content.decode()

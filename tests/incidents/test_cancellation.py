@@ -131,3 +131,12 @@ def test_an_undo_that_refuses_lands_on_the_worklist_and_the_batch_goes_on(db, in
     item = WorkItem.objects.get(entry_id=revoked.pk)
     assert item.reason == "Cette délégation n'existe plus."
     assert not active(g)
+
+
+def test_an_agent_marks_work_items_done_and_it_is_journaled(night, incident):
+    call_command("incident", "cancel", str(incident.pk))
+    items = list(WorkItem.objects.all())
+    assert services.work_items_done(items, actor="agent-securite") == len(items)
+    assert not WorkItem.objects.filter(done_at__isnull=True).exists()
+    assert set(WorkItem.objects.values_list("done_by", flat=True)) == {"agent-securite"}
+    assert Entry.objects.get(kind="incident.work_done").after["work_items"] == [item.pk for item in items]

@@ -32,6 +32,7 @@ def test_an_incident_is_opened_listed_and_shown_with_its_timeline(capsys):
     assert list(Entry.objects.order_by("id").values_list("kind", "channel")) == [
         ("incident.opened", "command"),
         ("incident.updated", "command"),
+        ("incident.noted", "command"),
     ]
 
 
