@@ -421,6 +421,8 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)  # 
 INCIDENT_SWITCH_POLL_SECONDS = env.float("INCIDENT_SWITCH_POLL_SECONDS", default=2.0)
 # The Retry-After of the maintenance page (HTTP 503) while the service is closed.
 INCIDENT_RETRY_AFTER_SECONDS = env.int("INCIDENT_RETRY_AFTER_SECONDS", default=3600)
+# How many people a second `incident notify` tells (each gets an e-mail and/or an SMS through the outbox).
+INCIDENT_NOTICE_RATE = env.float("INCIDENT_NOTICE_RATE", default=20.0)
 
 # --- HTTP security headers -------------------------------------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=not DEBUG)

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from moncompte.incidents import services
-from moncompte.incidents.models import Closure, DataCategory, Incident, Step, WorkItem
+from moncompte.incidents.models import Closure, DataCategory, Incident, Notice, Step, WorkItem
 from moncompte.journal.admin import ReadOnlyAdmin
 
 
@@ -24,7 +24,7 @@ class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
         fields = ["title", "description", "detected_at", "window_start", "window_end", "categories", "status",
-                  "consequences", "authority_notified_at"]  # fmt: skip
+                  "consequences", "public_summary", "authority_notified_at"]  # fmt: skip
 
     def clean(self):
         """What the services would refuse, said beside the field (the services check it again)."""
@@ -104,7 +104,7 @@ class IncidentAdmin(admin.ModelAdmin):
             return
         wanted = {
             field: data[field]
-            for field in ("window_start", "window_end", "categories", "status", "consequences")
+            for field in ("window_start", "window_end", "categories", "status", "consequences", "public_summary")
             if field in form.changed_data
         }
         if "authority_notified_at" in form.changed_data and data["authority_notified_at"]:
@@ -182,3 +182,12 @@ class WorkItemAdmin(ReadOnlyAdmin):
     def mark_done(self, request, queryset):
         count = services.work_items_done(list(queryset.filter(done_at__isnull=True)), actor=_actor(request))
         self.message_user(request, f"{count} tâche(s) marquée(s) comme traitée(s).")
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    """Who was told, when, by which messages: one notice per person and incident."""
+
+    list_display = ["created_at", "incident", "person_id", "cancelled", "messages"]
+    list_filter = ["incident"]
+    search_fields = ["=person_id"]

@@ -14,3 +14,4 @@ declare("incident.work_done", gettext_lazy("Tâches d'une annulation traitées p
 declare("site.closed", gettext_lazy("Fermeture de tous les canaux"))
 declare("site.reopened", gettext_lazy("Réouverture de tous les canaux"))
 declare("incident.window_cancelled", gettext_lazy("Annulation des actions de la période d'un incident"))
+declare("incident.notified", gettext_lazy("Avis individuels envoyés aux personnes concernées par un incident"))

@@ -40,6 +40,11 @@ class Incident(models.Model):
     categories = models.JSONField("catégories de données", default=list, blank=True)
     status = models.CharField("état", max_length=16, choices=Status.choices, default=Status.OPEN)
     consequences = models.TextField("conséquences probables", blank=True)
+    public_summary = models.TextField(
+        "ce qui s'est passé, pour les personnes concernées",
+        blank=True,
+        help_text="Une ou deux phrases, écrites pour le public : l'avis envoyé à chaque personne concernée les cite.",
+    )
     authority_notified_at = models.DateTimeField("notifié à la CNIL le", null=True, blank=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
@@ -137,6 +142,7 @@ class WorkItem(models.Model):
     class Kind(models.TextChoices):
         ACTION = "action", "Action à annuler à la main"
         MESSAGE = "message", "Message déjà envoyé"
+        CONTACT = "contact", "Personne à prévenir par courrier (aucune coordonnée validée)"
 
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="work_items", verbose_name="incident"
@@ -170,3 +176,23 @@ class WorkItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} : {self.what}"
+
+
+class Notice(models.Model):
+    """The individual notice of one person concerned by an incident: once per person and incident, whatever the number
+    of runs (the unique constraint is the guarantee)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="notices", verbose_name="incident")
+    person_id = models.BigIntegerField("personne")
+    created_at = models.DateTimeField("prévenue le", auto_now_add=True)
+    messages = models.JSONField("messages", default=list, blank=True, help_text="Les messages de la boîte d'envoi")
+    cancelled = models.PositiveIntegerField("actions annulées", default=0)
+
+    class Meta:
+        verbose_name = "avis individuel"
+        verbose_name_plural = "avis individuels"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "person_id"], name="one_notice_per_person")]
+
+    def __str__(self) -> str:
+        return f"Avis à la personne {self.person_id}"

@@ -104,6 +104,7 @@ def incident_update(
     categories: Iterable[str] = _UNSET,
     status: str = _UNSET,
     consequences: str = _UNSET,
+    public_summary: str = _UNSET,
     authority_notified_at: datetime.datetime = _UNSET,
 ) -> Incident:
     """Change what is known of an incident; each change is a step of its timeline. Nothing given, nothing changed."""
@@ -129,6 +130,9 @@ def incident_update(
     if consequences is not _UNSET and consequences.strip() != incident.consequences:
         incident.consequences = consequences.strip()
         changes.append("conséquences probables décrites")
+    if public_summary is not _UNSET and public_summary.strip() != incident.public_summary:
+        incident.public_summary = public_summary.strip()
+        changes.append("texte pour les personnes concernées écrit")
     notified = authority_notified_at is not _UNSET and authority_notified_at != incident.authority_notified_at
     if notified:
         if authority_notified_at > timezone.now():
@@ -281,3 +285,38 @@ def work_items_done(items: list[WorkItem], *, actor: str) -> int:
     if items:
         journal.record("incident.work_done", after={"work_items": [item.pk for item in items]})
     return len(items)
+
+
+def people_notify(incident: Incident, *, actor: str, rate: float | None = None, progress=None) -> dict[str, int]:
+    """Send each person the incident concerns their individual notice (incidents.notices), once per person however
+    many runs. Raises IncidentError before the window's actions are cancelled (the notice says what was) or while
+    the text for the public is missing."""
+    from django.conf import settings
+
+    from moncompte.incidents.notices import notify
+
+    if not incident.public_summary.strip():
+        raise IncidentError(
+            f"Écrivez d'abord ce qui s'est passé, pour les personnes concernées : "
+            f'`incident update {incident.pk} --public-summary "…"`.'
+        )
+    if not incident.steps.filter(kind=Step.Kind.CANCELLED).exists():
+        raise IncidentError(
+            f"Annulez d'abord les actions de la période (`incident cancel {incident.pk}`) : l'avis dit ce qui a été "
+            f"annulé."
+        )
+    start, end = window_of(incident)
+    figures = notify(
+        incident, start=start, end=end, rate=rate or settings.INCIDENT_NOTICE_RATE, progress=progress
+    ).figures()
+    with transaction.atomic():
+        step_add(
+            incident,
+            Step.Kind.NOTIFIED,
+            f"{figures['notified']} personnes prévenues ({figures['messages']} messages), "
+            f"{figures['no_contact']} à prévenir par courrier",
+            actor=actor,
+            figures=figures,
+        )
+        journal.record("incident.notified", after={"incident": incident.pk, **figures})
+    return figures

@@ -6,11 +6,18 @@ from django.test import Client
 from django.utils import timezone
 
 from moncompte.accounts.models import Account
+from moncompte.households import delegation as delegations
 from moncompte.incidents import services
+from moncompte.journal.context import acting
+from moncompte.journal.models import Entry
+from moncompte.messaging.models import OutboxMessage
+from tests.factories import family
+from tests.incidents.helpers import entry_at, in_the_window
 
 STAFF_BACKEND = "moncompte.accounts.authentication.StaffBackend"
 #: 10 October 2021 at 21:00, Paris time: the window of the seed's incident.
 OCTOBER_10 = timezone.make_aware(datetime.datetime(2021, 10, 10, 21, 0))
+HOUR = datetime.timedelta(hours=1)
 
 
 def agent_client(login_id: str, *codenames: str) -> Client:
@@ -39,3 +46,19 @@ def incident(db):
         categories=["identity", "payments"],
         actor="test",
     )
+
+
+@pytest.fixture
+def night(db):
+    """During the window: the Aubert holder signs in, grants the delegation (the partner is told by e-mail), then
+    resets her password (no automatic undo); the Barre holder, whose password dates from September, grants hers."""
+    aubert, barre = family(), family()
+    entry_at(OCTOBER_10 - 30 * 24 * HOUR, "password.created", actor=barre.holder_account, person=barre.holder)
+    entry_at(OCTOBER_10 + HOUR, "login.succeeded", actor=aubert.holder_account, person=aubert.holder)
+    for f, at in ((aubert, OCTOBER_10 + 2 * HOUR), (barre, OCTOBER_10 + 3 * HOUR)):
+        with acting(actor_account_id=f.holder_account.pk):
+            delegations.delegation_grant(case=f.case, holder=f.holder, partner=f.partner)
+        in_the_window(Entry.objects.filter(kind="delegation.granted").latest("id"), at)
+    OutboxMessage.objects.update(created_at=OCTOBER_10 + 2 * HOUR)
+    entry_at(OCTOBER_10 + 4 * HOUR, "password.reset", actor=aubert.holder_account, person=aubert.holder)
+    return aubert, barre

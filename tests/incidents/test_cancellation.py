@@ -14,32 +14,11 @@ from moncompte.incidents.cancellation import cancel
 from moncompte.incidents.models import Step, WorkItem
 from moncompte.journal.context import acting
 from moncompte.journal.models import Entry
-from moncompte.messaging.models import OutboxMessage
 from tests.factories import family
 from tests.incidents.conftest import OCTOBER_10
-from tests.incidents.helpers import entry_at
+from tests.incidents.helpers import in_the_window
 
 HOUR = datetime.timedelta(hours=1)
-
-
-def in_the_window(entry: Entry, at: datetime.datetime) -> None:
-    Entry.objects.filter(pk=entry.pk).update(created_at=at)
-
-
-@pytest.fixture
-def night(db):
-    """During the window: the Aubert holder signs in, grants the delegation (the partner is told by e-mail), then
-    resets her password (no automatic undo); the Barre holder, whose password dates from September, grants hers."""
-    aubert, barre = family(), family()
-    entry_at(OCTOBER_10 - 30 * 24 * HOUR, "password.created", actor=barre.holder_account, person=barre.holder)
-    entry_at(OCTOBER_10 + HOUR, "login.succeeded", actor=aubert.holder_account, person=aubert.holder)
-    for f, at in ((aubert, OCTOBER_10 + 2 * HOUR), (barre, OCTOBER_10 + 3 * HOUR)):
-        with acting(actor_account_id=f.holder_account.pk):
-            delegations.delegation_grant(case=f.case, holder=f.holder, partner=f.partner)
-        in_the_window(Entry.objects.filter(kind="delegation.granted").latest("id"), at)
-    OutboxMessage.objects.update(created_at=OCTOBER_10 + 2 * HOUR)
-    entry_at(OCTOBER_10 + 4 * HOUR, "password.reset", actor=aubert.holder_account, person=aubert.holder)
-    return aubert, barre
 
 
 def active(f) -> bool:

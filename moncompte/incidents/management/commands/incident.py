@@ -10,6 +10,7 @@
     incident status
     incident affected N
     incident cancel N [--dry-run]
+    incident notify N [--rate 20]
 
 Dates are read in the service's time zone (TIME_ZONE) unless they carry their own offset. Every change is journaled
 (channel `command`) and added to the incident's timeline; bad input changes nothing and says why in French."""
@@ -65,6 +66,7 @@ class Command(BaseCommand):
         updating.add_argument("--category", action="append", choices=DataCategory.values)
         updating.add_argument("--status", choices=Status.values)
         updating.add_argument("--consequences")
+        updating.add_argument("--public-summary", dest="public_summary", help="ce qui s'est passé, pour le public")
         updating.add_argument("--authority-notified", dest="authority_notified")
         noting = actions.add_parser("note", help="ajouter une note à la chronologie")
         noting.add_argument("incident", type=int)
@@ -80,6 +82,9 @@ class Command(BaseCommand):
         cancelling = actions.add_parser("cancel", help="annuler toutes les actions de la période")
         cancelling.add_argument("incident", type=int)
         cancelling.add_argument("--dry-run", action="store_true", help="compter sans rien changer")
+        notifying = actions.add_parser("notify", help="prévenir chaque personne concernée (une fois)")
+        notifying.add_argument("incident", type=int)
+        notifying.add_argument("--rate", type=float, help="personnes par seconde (INCIDENT_NOTICE_RATE)")
 
     def handle(self, *args, action: str, **options) -> None:
         self.actor = f"manage.py ({getpass.getuser()})"
@@ -132,7 +137,9 @@ class Command(BaseCommand):
         for step in incident.steps.all():
             write(f"  {shown(step.at)}  {step.get_kind_display()} — {step.text} ({step.actor})")
 
-    def do_update(self, *, incident, start, end, category, status, consequences, authority_notified, **options):
+    def do_update(
+        self, *, incident, start, end, category, status, consequences, public_summary, authority_notified, **options
+    ):
         changes = {}
         if start:
             changes["window_start"] = moment(start)
@@ -144,6 +151,8 @@ class Command(BaseCommand):
             changes["status"] = status
         if consequences is not None:
             changes["consequences"] = consequences
+        if public_summary is not None:
+            changes["public_summary"] = public_summary
         if authority_notified:
             changes["authority_notified_at"] = moment(authority_notified)
         if not changes:
@@ -183,14 +192,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{title} des actions du {shown(start)} au {shown(end)}, des plus récentes aux plus anciennes :"
         )
-        shown_at = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - shown_at[0] >= 1 or done >= total:
-                shown_at[0] = now
-                self.stdout.write(f"  {done} / {total} entrées du journal examinées")
-
+        progress = self.progress(" entrées du journal examinées")
         figures = services.window_cancel(incident, dry_run=dry_run, actor=self.actor, progress=progress)
         verb = "à annuler" if dry_run else "annulées"
         self.stdout.write(f"Actions {verb} : {figures['undone']}")
@@ -204,6 +206,28 @@ class Command(BaseCommand):
         self.stdout.write(f"Déjà annulées avant : {figures['already_undone']}")
         if dry_run:
             self.stdout.write(f"Rien n'a été changé. `incident cancel {incident.pk}` annule pour de bon.")
+
+    def do_notify(self, *, incident, rate, **options) -> None:
+        if rate is not None and rate <= 0:
+            raise CommandError("--rate : donnez un nombre de personnes par seconde supérieur à 0.")
+        incident = self.incident(incident)
+        self.stdout.write("Avis individuels aux personnes concernées :")
+        figures = services.people_notify(incident, actor=self.actor, rate=rate, progress=self.progress(" personnes"))
+        self.stdout.write(f"Personnes prévenues : {figures['notified']} ({figures['messages']} e-mails et SMS)")
+        self.stdout.write(f"Sans coordonnée validée, pour la liste de travail (courrier) : {figures['no_contact']}")
+        self.stdout.write(f"Déjà prévenues lors d'un passage précédent : {figures['already']}")
+
+    def progress(self, unit: str):
+        """A callback printing `done / total <unit>` at most once a second, and at the end."""
+        shown_at = [0.0]
+
+        def show(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - shown_at[0] >= 1 or done >= total:
+                shown_at[0] = now
+                self.stdout.write(f"  {done} / {total}{unit}")
+
+        return show
 
     def do_status(self, **options) -> None:
         closure = services.current_closure()
