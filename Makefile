@@ -15,7 +15,7 @@ FRANCECONNECT_PORT ?= 9311
 PARTNERS_PORT ?= 9321
 export VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fast test-browser lint format messages bench demo-data install browser system-packages worker clean
+.PHONY: run test test-fast test-browser lint format messages bench drill demo-data install browser system-packages worker clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -102,6 +102,17 @@ messages: install system-packages
 bench: export SITE_URL ?= http://$(HOST):$(PORT)
 bench: install
 	$(BIN)/python bench/run.py --report bench-report.md
+
+## The incident of 10 October 2021 replayed on generated data, in a scratch SQLite database (DRILL_DATABASE_URL to
+## use another, empty one): close, count, dry run, cancel, notify, report, reopen, with the time of each step.
+DRILL_DATABASE_URL ?= sqlite:///$(VAR_DIR)/drill.sqlite3
+drill: export SITE_URL ?= http://$(HOST):$(PORT)
+drill: export DEBUG ?= true
+drill: export DATABASE_URL = $(DRILL_DATABASE_URL)
+drill: install
+	mkdir -p $(VAR_DIR) && rm -f $(VAR_DIR)/drill.sqlite3 $(VAR_DIR)/drill.sqlite3-wal $(VAR_DIR)/drill.sqlite3-shm
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	$(BIN)/python manage.py incident_drill $(DRILL_ARGS)
 
 demo-data: export SITE_URL ?= http://$(HOST):$(PORT)
 demo-data: install

@@ -320,3 +320,25 @@ def people_notify(incident: Incident, *, actor: str, rate: float | None = None, 
         )
         journal.record("incident.notified", after={"incident": incident.pk, **figures})
     return figures
+
+
+REPORT_FORMATS = ("md", "pdf", "json")
+
+
+def report_make(incident: Incident, *, fmt: str, actor: str) -> bytes:
+    """The breach report (GDPR art. 33(3)) in Markdown, PDF or JSON (incidents.report), as bytes; the timeline notes
+    that it was produced."""
+    from moncompte.incidents import report
+
+    if fmt not in REPORT_FORMATS:
+        raise IncidentError(f"Format inconnu : {fmt}. Formats possibles : {', '.join(REPORT_FORMATS)}.")
+    data = report.report_data(incident)
+    content = {
+        "md": lambda: report.report_markdown(data).encode(),
+        "pdf": lambda: report.report_pdf(data),
+        "json": lambda: report.report_json(data).encode(),
+    }[fmt]()
+    with transaction.atomic():
+        step_add(incident, Step.Kind.REPORTED, f"Rapport de violation ({fmt}, {len(content)} octets)", actor=actor)
+        journal.record("incident.reported", after={"incident": incident.pk, "format": fmt})
+    return content

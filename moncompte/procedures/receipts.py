@@ -9,12 +9,11 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer
 
+from moncompte.lib.pdf import a4_document, facts_table
 from moncompte.procedures import registry
 from moncompte.procedures.models import Submission
 
@@ -37,17 +36,7 @@ def receipt_pdf(submission: Submission) -> bytes:
     buffer = io.BytesIO()
     with translation.override(settings.LANGUAGE_CODE):
         title = f"{context['title']} — {_('récépissé')}"
-        document = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            leftMargin=18 * mm,
-            rightMargin=18 * mm,
-            topMargin=18 * mm,
-            bottomMargin=18 * mm,
-            title=title,
-            author=settings.SITE_TITLE,
-            invariant=True,
-        )
+        document = a4_document(buffer, title=title, author=settings.SITE_TITLE)
         p = lambda text, style="BodyText": Paragraph(escape(str(text)), styles[style])  # noqa: E731
         story = [p(settings.SITE_TITLE, "Normal"), p(context["title"], "Title")]
         facts = [
@@ -61,18 +50,18 @@ def receipt_pdf(submission: Submission) -> bytes:
             facts.append([_("Votre identifiant provisoire"), context["provisional_id"]])
         if submission.withdrawn_at:
             facts.append([_("Annulée le"), formats.date_format(timezone.localtime(submission.withdrawn_at), "j F Y")])
-        story += [_table(facts, styles, bold_first=True), Spacer(1, 6 * mm)]
+        story += [facts_table(facts, styles), Spacer(1, 6 * mm)]
         for section in context["sections"]:
             story.append(p(section["title"], "Heading2"))
             rows = [list(row) for row in section["rows"]]
             for label, names in section.get("documents", []):
                 rows.append([label, ", ".join(names) or _("non fournie")])
             if rows:
-                story.append(_table(rows, styles))
+                story.append(facts_table(rows, styles))
         if context["corrections"]:
             story.append(p(_("Données des partenaires que vous avez corrigées"), "Heading2"))
             story.append(
-                _table(
+                facts_table(
                     [
                         [
                             c["label"],
@@ -99,19 +88,3 @@ def receipt_pdf(submission: Submission) -> bytes:
         ]
         document.build(story)
     return buffer.getvalue()
-
-
-def _table(rows: list[list[str]], styles, bold_first: bool = False) -> Table:
-    body = styles["BodyText"]
-    cells = [[Paragraph(escape(str(a)), body), Paragraph(escape(str(b)), body)] for a, b in rows]
-    table = Table(cells, colWidths=[70 * mm, 104 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
-                ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#3a3a3a")),
-            ]
-        )
-    )
-    return table

@@ -11,6 +11,7 @@
     incident affected N
     incident cancel N [--dry-run]
     incident notify N [--rate 20]
+    incident report N [--format md|pdf|json] [--output FILE]
 
 Dates are read in the service's time zone (TIME_ZONE) unless they carry their own offset. Every change is journaled
 (channel `command`) and added to the incident's timeline; bad input changes nothing and says why in French."""
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime
 import getpass
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -82,6 +84,10 @@ class Command(BaseCommand):
         cancelling = actions.add_parser("cancel", help="annuler toutes les actions de la période")
         cancelling.add_argument("incident", type=int)
         cancelling.add_argument("--dry-run", action="store_true", help="compter sans rien changer")
+        reporting = actions.add_parser("report", help="le rapport de violation (RGPD art. 33)")
+        reporting.add_argument("incident", type=int)
+        reporting.add_argument("--format", dest="fmt", choices=services.REPORT_FORMATS, default="md")
+        reporting.add_argument("--output", help="fichier où l'écrire (par défaut : la sortie, sauf pour le PDF)")
         notifying = actions.add_parser("notify", help="prévenir chaque personne concernée (une fois)")
         notifying.add_argument("incident", type=int)
         notifying.add_argument("--rate", type=float, help="personnes par seconde (INCIDENT_NOTICE_RATE)")
@@ -206,6 +212,21 @@ class Command(BaseCommand):
         self.stdout.write(f"Déjà annulées avant : {figures['already_undone']}")
         if dry_run:
             self.stdout.write(f"Rien n'a été changé. `incident cancel {incident.pk}` annule pour de bon.")
+
+    def do_report(self, *, incident, fmt, output, **options) -> None:
+        if fmt == "pdf" and not output:
+            raise CommandError("Un PDF s'écrit dans un fichier : donnez --output rapport.pdf.")
+        incident = self.incident(incident)
+        if output:
+            path = Path(output)
+            if not path.parent.is_dir():
+                raise CommandError(f"Le dossier de « {output} » n'existe pas.")
+        content = services.report_make(incident, fmt=fmt, actor=self.actor)
+        if output:
+            path.write_bytes(content)
+            self.stdout.write(f"Rapport écrit dans {output} ({len(content)} octets).")
+        else:
+            self.stdout.write(content.decode())
 
     def do_notify(self, *, incident, rate, **options) -> None:
         if rate is not None and rate <= 0:
