@@ -13,6 +13,7 @@ from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from tests.factories import family
 from tests.incidents.helpers import entry_at, in_the_window
+from tests.incidents.processes import environment_for
 
 STAFF_BACKEND = "moncompte.accounts.authentication.StaffBackend"
 #: 10 October 2021 at 21:00, Paris time: the window of the seed's incident.
@@ -27,6 +28,12 @@ def agent_client(login_id: str, *codenames: str) -> Client:
     client.force_login(agent, backend=STAFF_BACKEND)
     client.agent = agent
     return client
+
+
+@pytest.fixture
+def environment(tmp_path, transactional_db) -> dict[str, str]:
+    """The environment of real processes (gunicorn, manage.py) on the test's database (tests.incidents.processes)."""
+    return environment_for(tmp_path)
 
 
 @pytest.fixture

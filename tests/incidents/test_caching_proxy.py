@@ -35,7 +35,7 @@ import httpx
 import pytest
 
 from tests.helpers import HOLDER_PASSWORD, free_port
-from tests.incidents.test_two_processes import environment, manage, server  # noqa: F401 (environment: a fixture)
+from tests.incidents.processes import manage, server
 
 HOUSEHOLDS = 30
 ROUNDS = 5  # loads of each page by each person
@@ -234,14 +234,14 @@ def problems_of(loads: list[Load], holders: list[Holder]) -> list[str]:
 
 
 @pytest.fixture
-def holders(environment) -> list[Holder]:  # noqa: F811
+def holders(environment) -> list[Holder]:
     """Thirty households (holder, partner, child) in the servers' database, their holders migrated."""
     output = manage(environment, "shell", "--no-imports", "-c", MAKE_HOUSEHOLDS)
     return [Holder(**fields) for fields in json.loads(output.strip().splitlines()[-1])]
 
 
 @pytest.fixture
-def servers(environment) -> Iterator[list[int]]:  # noqa: F811
+def servers(environment) -> Iterator[list[int]]:
     nginx_binary()  # before starting anything: without nginx, fail (or skip) at once
     with server(environment) as first, server(environment) as second:
         yield [first, second]
