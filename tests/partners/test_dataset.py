@@ -53,7 +53,8 @@ def test_every_demo_nir_is_in_the_registry_with_its_civil_status(demo):
     )
 
 
-def test_the_simulator_confirms_every_demo_identity(demo, partners):
+def test_the_simulator_confirms_every_demo_identity(demo, partners, settings):
+    settings.PARTNER_TIMEOUT_SECONDS = 2  # dozens of real calls that check data, not timing: a loaded machine is slow
     partners.push(build_dataset(documents=False))
     for person in (person for case in demo for person in case.members if person.has_nir):
         answer = connectors.registry_check(
