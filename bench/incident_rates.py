@@ -1,7 +1,7 @@
 """P4 and P5 (issue 12, incident response): what recording "who saw what" costs a page, and how long cancelling an
 incident window's actions takes on a large journal.
 
-    python bench/incident_rates.py p4 [--pages 2000] [--warmup 100] [--blocks 8] [--json out.json] [--markdown out.md]
+    python bench/incident_rates.py p4 [--pages 2000] [--warmup 100] [--blocks 40] [--json out.json] [--markdown out.md]
     DATABASE_URL=postgres://…/any python bench/incident_rates.py p5 [--households 100000] \\
         [--journal-rows 10000000] [--small-journal-rows 1000000] [--json out.json] [--markdown out.md]
 
@@ -190,7 +190,7 @@ def _worker(env: dict, args: list[str], *, log: Log, timeout: float, what: str) 
 # --- P4: recording who saw what, per page ----------------------------------------------------------------------------
 
 
-def measure_p4(*, pages: int = 2000, warmup: int = 100, blocks: int = 8, log: Log = _stderr, timeout: float = 3600):
+def measure_p4(*, pages: int = 2000, warmup: int = 100, blocks: int = 40, log: Log = _stderr, timeout: float = 3600):
     """P4 figures (dict), or {"name": "P4", "error": …}."""
     started = time.monotonic()
     try:
@@ -386,6 +386,11 @@ def worker_p4(*, pages: int, warmup: int, blocks: int) -> dict:
     }
 
 
+def _two_se(values: list[float]) -> float:
+    """Two standard errors of the mean of the block pairs' differences: a rough 95 % interval of the difference."""
+    return 2 * statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
+
+
 def markdown_p4(result: dict) -> str:
     repeated, fresh = result["repeated"], result["new_session"]
     lines = [
@@ -407,10 +412,10 @@ def markdown_p4(result: dict) -> str:
                 f"| {label} | {name} | {f['pages']} | {f['ms']:.2f} | {f['ms_p50']:.2f} | {f['cpu_ms']:.2f} | "
                 f"{f['rows']} |"
             )
-        diffs = figures["block_diffs_ms"]
+        spread = _two_se(figures["block_diffs_ms"])
         lines.append(
-            f"| {label} | **difference** | | **{figures['diff_ms']:+.2f}** | {figures['diff_p50_ms']:+.2f} | "
-            f"{figures['diff_cpu_ms']:+.2f} | block pairs: {min(diffs):+.2f} to {max(diffs):+.2f} ms |"
+            f"| {label} | **difference** | | **{figures['diff_ms']:+.2f}** ± {spread:.2f} | "
+            f"{figures['diff_p50_ms']:+.2f} | {figures['diff_cpu_ms']:+.2f} | |"
         )
     lines += [
         "",
@@ -433,7 +438,8 @@ def markdown_p4(result: dict) -> str:
         f"`{result['urls'][0]}` and `{result['urls'][1]}` in turn. Variant B is the same settings with "
         f"`{READS_MIDDLEWARE}` removed from MIDDLEWARE (a second handler, same process). {result['warmup']} warm-up "
         f"pages per variant, then {result['blocks']} blocks of {repeated['pages_per_block']} pages per variant, "
-        f"alternating A/B/A/B. New-session case: before each page, untimed, a new session (`force_login`) and one "
+        f"alternating A/B/A/B; ± is two standard errors of the mean over the {result['blocks']} block pairs. "
+        f"New-session case: before each page, untimed, a new session (`force_login`) and one "
         f"`GET {PRIMING_PATH}` (which opens the session's record and shows nobody's data), so the timed page is the "
         f"session's first look at the case. The test client keeps its database connection between requests "
         f"(gunicorn with SQLite reopens it: about 1 ms more per page, in both variants).",
@@ -441,7 +447,7 @@ def markdown_p4(result: dict) -> str:
         f"Other programs (another engineer's test runs) may share the {os.cpu_count()} cores: load average (1 min) "
         f"{repeated['load'][0]:.1f} → {repeated['load'][1]:.1f} over the repeated case, {fresh['load'][0]:.1f} → "
         f"{fresh['load'][1]:.1f} over the new-session case (this benchmark alone adds about 1). A difference within "
-        "the spread of the block pairs is noise; the time inside `journal.reads.write` is the steadier figure.",
+        "its ± is noise; the time inside `journal.reads.write` is the steadier figure.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -886,7 +892,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=["p4", "p5", "p5-setup", "p5-pad", "p5-measure"])
     parser.add_argument("--pages", type=int, default=2000, help="P4: measured pages per case and variant")
     parser.add_argument("--warmup", type=int, default=100, help="P4: warm-up pages per case and variant")
-    parser.add_argument("--blocks", type=int, default=8, help="P4: blocks per variant (alternating A/B)")
+    parser.add_argument("--blocks", type=int, default=40, help="P4: blocks per variant (alternating A/B)")
     parser.add_argument("--households", type=int, default=100_000, help="P5: households (all of them act)")
     parser.add_argument("--foreign-looks", type=int, default=1_000, help="P5: other households' cases shown")
     parser.add_argument("--journal-rows", type=int, default=10_000_000, help="P5: rows in the large journal")

@@ -239,7 +239,8 @@ def _summary_rows(result: dict) -> list[str]:
             rows.append(
                 f"| P4 household page, {label} | {f['with']['ms']:.2f} ms/page, {f['with']['rows']} rows written | "
                 f"{f['without']['ms']:.2f} ms/page without ReadRecordingMiddleware | **{f['diff_ms']:+.2f} ms** "
-                f"(CPU {f['diff_cpu_ms']:+.2f} ms) | reported | {verdict} |"
+                f"(CPU {f['diff_cpu_ms']:+.2f} ms; in `reads.write` {f['with']['write_ms']:.3f} ms) | reported | "
+                f"{verdict} |"
             )
         return rows
     label = "P5 cancelling an incident window (PostgreSQL)"
@@ -368,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--p3-timeout", type=int, default=900, help="P3 time limit, seconds")
     parser.add_argument("--p4-pages", type=int, default=2000, help="P4 measured pages per case and variant")
     parser.add_argument("--p4-warmup", type=int, default=100, help="P4 warm-up pages per case and variant")
-    parser.add_argument("--p4-blocks", type=int, default=8, help="P4 blocks per variant, alternating A/B")
+    parser.add_argument("--p4-blocks", type=int, default=40, help="P4 blocks per variant, alternating A/B")
     parser.add_argument("--p5-households", type=int, default=100_000, help="P5 households, all acting in the window")
     parser.add_argument("--p5-foreign-looks", type=int, default=1_000, help="P5 other households' cases shown")
     parser.add_argument("--p5-journal-rows", type=int, default=10_000_000, help="P5 rows in the large journal")
