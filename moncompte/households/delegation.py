@@ -156,12 +156,13 @@ def _state(delegation: Delegation) -> dict:
 # Undo handlers restore the state quietly: whoever undoes (an agent, the incident tooling) tells the people concerned.
 
 
-@journal.register_undo("delegation.granted")
-def _undo_delegation_granted(entry: Entry) -> None:
-    """Undoing a grant ends the delegation, if it is still running (a later revocation already ended it)."""
-    Delegation.objects.filter(pk=entry.after.get("delegation"), revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+@journal.register_undo_many("delegation.granted")
+def _undo_delegations_granted(entries: list[Entry]) -> None:
+    """Undoing a grant ends the delegation, if it is still running (a later revocation already ended it). Each grant
+    names its own delegation, so ending them together is ending them one by one."""
+    Delegation.objects.filter(
+        pk__in=[entry.after.get("delegation") for entry in entries], revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
 
 
 @journal.register_undo("delegation.revoked")

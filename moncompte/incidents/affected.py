@@ -24,7 +24,6 @@ from moncompte.journal import kinds, reads
 from moncompte.journal.models import Entry
 
 CHUNK = 5_000
-PASSWORD_KINDS = ("password.created", "password.changed", "password.reset")
 
 
 @dataclass
@@ -137,14 +136,14 @@ def affected(start: datetime.datetime, end: datetime.datetime) -> Affected:
     candidates = result.outside | result.household | result.agents | result.acted
     for batch in chunks(candidates):
         before = set(
-            Entry.objects.filter(kind__in=PASSWORD_KINDS, person_id__in=batch, created_at__lt=start)
+            Entry.objects.filter(kind__in=kinds.PASSWORD_SET, person_id__in=batch, created_at__lt=start)
             .values_list("person_id", flat=True)
             .distinct()
         )
         if before:
             within = set(
                 Entry.objects.filter(
-                    kind__in=PASSWORD_KINDS, person_id__in=before, created_at__gte=start, created_at__lt=end
+                    kind__in=kinds.PASSWORD_SET, person_id__in=before, created_at__gte=start, created_at__lt=end
                 )
                 .values_list("person_id", flat=True)
                 .distinct()

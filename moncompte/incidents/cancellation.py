@@ -10,7 +10,7 @@ The actions are the journal entries of the window written by the accounts of the
 A dry run walks the same entries and changes nothing. A batch commits with the undo of its entries, so a run that is
 stopped (a kill, a lost connection) loses at most its current batch, and running again goes on where it stopped:
 undone entries are passed over, and a work item is never added twice. The cost grows with the window: every query
-is bounded by it (its journal entries, by keyset pages of the created_at index)."""
+is bounded by it (its journal entries, by keyset pages of the (created_at, id) index)."""
 
 from __future__ import annotations
 
@@ -64,13 +64,17 @@ def _window_entries(start: datetime.datetime, end: datetime.datetime):
 
 
 def _pages(start: datetime.datetime, end: datetime.datetime, size: int) -> Iterator[list[Entry]]:
-    """The window's entries not undone yet, newest first, a page at a time (keyset on created_at, id)."""
+    """The window's entries not undone yet, newest first, a page at a time (keyset on the journal's (created_at, id)
+    index). Each page's query starts the index range at the last key (`created_at <= x`, the OR only settles ties),
+    so a page reads its own rows and not the pages before it."""
     queryset = _window_entries(start, end).filter(undone_at__isnull=True).order_by("-created_at", "-id")
     last: tuple[datetime.datetime, int] | None = None
     while True:
         page_qs = queryset
         if last is not None:
-            page_qs = queryset.filter(Q(created_at__lt=last[0]) | Q(created_at=last[0], id__lt=last[1]))
+            page_qs = queryset.filter(
+                Q(created_at__lt=last[0]) | Q(created_at=last[0], id__lt=last[1]), created_at__lte=last[0]
+            )
         page = list(page_qs[:size])
         if not page:
             return

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from moncompte.journal.models import Entry
 
 UNDONE = ".undone"
+#: The kinds that set a person's password (declared by accounts). The journal indexes them apart, so that "whose
+#: password was set before this instant" (incidents.affected) reads a few rows per person, whatever the journal's size.
+PASSWORD_SET = ("password.created", "password.changed", "password.reset")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 
 from moncompte.journal import kinds
 
@@ -20,7 +21,7 @@ class Entry(models.Model):
     """
 
     kind = models.CharField("type d'action", max_length=64, db_index=True)
-    created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField("date", auto_now_add=True)
     actor_account_id = models.BigIntegerField("compte auteur", null=True, blank=True, db_index=True)
     person_id = models.BigIntegerField("personne concernée", null=True, blank=True, db_index=True)
     case_number = models.CharField("numéro de dossier", max_length=7, blank=True, db_index=True)
@@ -39,7 +40,16 @@ class Entry(models.Model):
         verbose_name = "entrée du journal"
         verbose_name_plural = "journal des actions"
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["person_id", "-created_at"])]
+        indexes = [
+            models.Index(fields=["person_id", "-created_at"]),
+            # The journal's order, for time windows walked by keyset (incidents.cancellation) and for the admin.
+            models.Index(fields=["created_at", "id"], name="journal_entry_created_id"),
+            models.Index(
+                fields=["person_id", "created_at"],
+                condition=Q(kind__in=kinds.PASSWORD_SET),
+                name="journal_entry_password_set",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind}"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Mapping
+from operator import attrgetter
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from moncompte.journal import context, kinds
@@ -14,7 +16,9 @@ from moncompte.journal.models import Entry
 
 logger = logging.getLogger(__name__)
 UndoHandler = Callable[[Entry], None]
+UndoManyHandler = Callable[[list[Entry]], None]
 _undo_handlers: dict[str, UndoHandler] = {}
+_undo_many_handlers: dict[str, UndoManyHandler] = {}
 
 
 class UndoError(Exception):
@@ -31,8 +35,34 @@ def register_undo(kind: str) -> Callable[[UndoHandler], UndoHandler]:
     return decorator
 
 
+def register_undo_many(kind: str) -> Callable[[UndoManyHandler], UndoManyHandler]:
+    """Declare how several actions of a kind are undone at once, for a time window's cancellation (undo_many), where
+    one query for the lot instead of one per entry is what keeps 100,000 undos within a minute. The handler gets the
+    entries newest first, inside the batch's transaction, and must leave what undoing them one by one in that order
+    would; a kind may have both handlers (the single one for `undo`), or this one alone."""
+
+    def decorator(handler: UndoManyHandler) -> UndoManyHandler:
+        _undo_many_handlers[kind] = handler
+        return handler
+
+    return decorator
+
+
 def is_reversible(kind: str) -> bool:
-    return kind in _undo_handlers
+    return kind in _undo_handlers or kind in _undo_many_handlers
+
+
+def _handle(entries: list[Entry]) -> None:
+    """Undo entries of one kind through its handlers: the batch one when there is one, else one entry at a time."""
+    kind = entries[0].kind
+    if kind in _undo_many_handlers and (len(entries) > 1 or kind not in _undo_handlers):
+        _undo_many_handlers[kind](entries)
+        return
+    handler = _undo_handlers.get(kind)
+    if handler is None:
+        raise UndoError(f"Les actions de type « {kind} » ne peuvent pas être annulées.")
+    for entry in entries:
+        handler(entry)
 
 
 def record(
@@ -81,10 +111,7 @@ def undo(entry: Entry) -> Entry:
     entry = Entry.objects.select_for_update().get(pk=entry.pk)
     if entry.undone_at is not None:
         raise UndoError("Cette action a déjà été annulée.")
-    handler = _undo_handlers.get(entry.kind)
-    if handler is None:
-        raise UndoError(f"Les actions de type « {entry.kind} » ne peuvent pas être annulées.")
-    handler(entry)
+    _handle([entry])
     undo_entry = _undo_entry(entry)
     undo_entry.save(force_insert=True)
     entry.undone_at = timezone.now()
@@ -130,21 +157,28 @@ def _undo_batch(entries: list[Entry]) -> dict[int, UndoError | None]:
         for e in Entry.objects.select_for_update().filter(pk__in=[e.pk for e in entries], undone_at__isnull=True)
     }
     results: dict[int, UndoError | None] = {entry.pk: None for entry in entries}
-    done: list[tuple[Entry, Entry]] = []
-    for entry in entries:
-        locked_entry = locked.get(entry.pk)
-        if locked_entry is None:
-            continue  # undone already
-        handler = _undo_handlers.get(locked_entry.kind)
-        if handler is None:
-            raise UndoError(f"Les actions de type « {locked_entry.kind} » ne peuvent pas être annulées.")
-        handler(locked_entry)
-        done.append((locked_entry, _undo_entry(locked_entry)))
-    if not done:
+    pending = [locked[entry.pk] for entry in entries if entry.pk in locked]  # the others were undone already
+    # Runs of one kind go to its handler together, in the order given: what undoing them one by one would do.
+    for _, run in itertools.groupby(pending, key=attrgetter("kind")):
+        _handle(list(run))
+    if not pending:
         return results
-    undo_entries = Entry.objects.bulk_create([undo_entry for _, undo_entry in done])
-    now = timezone.now()
-    for (entry, _), undo_entry in zip(done, undo_entries, strict=True):
-        entry.undone_at, entry.undone_by = now, undo_entry
-    Entry.objects.bulk_update([entry for entry, _ in done], ["undone_at", "undone_by"])
+    undo_entries = Entry.objects.bulk_create([_undo_entry(entry) for entry in pending])
+    _mark_undone([(entry.pk, undo_entry.pk) for entry, undo_entry in zip(pending, undo_entries, strict=True)])
     return results
+
+
+def _mark_undone(pairs: list[tuple[int, int]]) -> None:
+    """Mark entries undone, each by its undo entry's id, in one UPDATE … FROM (VALUES …) (PostgreSQL, SQLite 3.33+):
+    bulk_update's CASE expression would cost about half a millisecond an entry in Python alone."""
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), 1000):
+            chunk = pairs[start : start + 1000]
+            rows = ", ".join(["(%s, %s)"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} SET undone_at = %s, undone_by_id = v.column2 "  # noqa: S608 (no value in the text)
+                f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
+                [now, *itertools.chain.from_iterable(chunk)],
+            )

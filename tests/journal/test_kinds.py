@@ -27,7 +27,7 @@ def test_a_kind_is_reversible_exactly_when_an_undo_handler_is_registered(name):
 
 
 def test_every_undo_handler_is_for_a_declared_kind():
-    assert set(services._undo_handlers) <= set(kinds.declared())
+    assert set(services._undo_handlers) | set(services._undo_many_handlers) <= set(kinds.declared())
 
 
 def test_a_kind_cannot_be_declared_twice_with_another_meaning():
