@@ -856,8 +856,9 @@ def markdown_p5(result: dict) -> str:
         "",
         "Timed, in this order, as the security team runs them: `affected(start, end)`; the dry run and the real "
         "cancellation through `services.window_cancel` (what `manage.py incident cancel` calls: each computes "
-        "`affected` again, then walks the window's entries newest first in batches of 500; the real one undoes each "
-        "`delegation.granted` through its handler and commits batch by batch). The larger journal is a copy "
+        "`affected` again, then walks the window's entries newest first in batches of 500; the real one undoes the "
+        "`delegation.granted` entries of each batch through their kind's batch handler (`register_undo_many`: one "
+        "UPDATE a batch) and commits batch by batch). The larger journal is a copy "
         "(`CREATE DATABASE … TEMPLATE`) of the smaller one taken before its cancellation, then padded further. "
         f"Other programs may share the {os.cpu_count()} cores: load average (1 min) at the start → end of the timed "
         "steps, "
