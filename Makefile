@@ -15,7 +15,7 @@ FRANCECONNECT_PORT ?= 9311
 PARTNERS_PORT ?= 9321
 export VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test test-fast test-browser lint format messages bench drill demo-data install browser system-packages worker clean
+.PHONY: run test test-fast test-browser lint format messages bench drill call demo-data install browser system-packages worker clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,8 @@ install: $(VENV)/.installed node_modules/.installed
 ## Serve the app on the embedded defaults (SQLite, local outbox, demo data) at http://$(HOST):$(PORT)/
 run: export DEBUG ?= true
 run: export SITE_URL ?= http://$(HOST):$(PORT)
+# « Parler à un conseiller » on the voice server transfers to this number, one the ARCEP reserves for fiction
+run: export PHONE_AGENT_NUMBER ?= +33199000000
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
@@ -60,6 +62,7 @@ run: install
 	fi; \
 	trap 'kill $${standin:-} $${simulator:-} 2>/dev/null' EXIT INT TERM; \
 	echo "Mon Compte: http://$(HOST):$(PORT)/  (codes sent by e-mail/SMS: http://$(HOST):$(PORT)/dev/boite-d-envoi/)"; \
+	echo "Voice server: in another terminal, make call (PORT=$(PORT) if you changed it)"; \
 	$(BIN)/gunicorn moncompte.wsgi -c python:moncompte.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --forwarded-allow-ips=127.0.0.1
 
 ## Install Debian's Chromium for the browser tests (Playwright cannot download its own browser here)
@@ -113,6 +116,14 @@ drill: install
 	mkdir -p $(VAR_DIR) && rm -f $(VAR_DIR)/drill.sqlite3 $(VAR_DIR)/drill.sqlite3-wal $(VAR_DIR)/drill.sqlite3-shm
 	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py incident_drill $(DRILL_ARGS)
+
+## Call the voice server of the site `make run` serves, as the telephony provider would: its prompts are printed, the
+## keys typed are sent (CALL_ARGS="--from +33612345678"); the demo's case numbers, PINs and birth dates are in the table
+## `make run` printed
+call: export DEBUG ?= true
+call: export SITE_URL ?= http://$(HOST):$(PORT)
+call: install
+	$(BIN)/python manage.py call $(CALL_ARGS)
 
 demo-data: export SITE_URL ?= http://$(HOST):$(PORT)
 demo-data: install

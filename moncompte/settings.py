@@ -22,9 +22,9 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 env = environ.Env()
 
 
-def _local_secret_key() -> str:
-    """A random key kept in var/ so that a development machine needs no configuration and commits no secret."""
-    path = VAR_DIR / "secret_key"
+def _local_secret(name: str) -> str:
+    """A random secret kept in var/ so that a development machine needs no configuration and commits no secret."""
+    path = VAR_DIR / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
@@ -32,7 +32,7 @@ def _local_secret_key() -> str:
 
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
+SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret("secret_key")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The site's address: every link in a message is built from it (moncompte.lib.links), never from the request's Host,
@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "moncompte.web.signup",
     "moncompte.web.pages",
     "moncompte.web.franceconnect",
+    # The phone channel: the voice server's webhooks (moncompte/phone).
+    "moncompte.phone",
 ]
 
 MIDDLEWARE = [
@@ -326,6 +328,15 @@ OTP_TRIES_PER_HOUR = env.int("OTP_TRIES_PER_HOUR", default=10000)
 # --- Phone channel ---------------------------------------------------------------------------------------------------
 # The voice server keeps the case number + PIN until this date (the seed says March 2022); shown at onboarding.
 PHONE_PIN_SUNSET = date.fromisoformat(env.str("PHONE_PIN_SUNSET")) if env.str("PHONE_PIN_SUNSET", default="") else None
+# The telephony provider signs each webhook with this token (X-Twilio-Signature); the embedded mode keeps a random one
+# in var/ (`make call` reads it there). Production must set the provider's.
+PHONE_AUTH_TOKEN = env.str("PHONE_AUTH_TOKEN", default="") or _local_secret("phone_auth_token")
+PHONE_AGENT_NUMBER = env.str("PHONE_AGENT_NUMBER", default="")  # E.164: where « parler à un conseiller » transfers
+PHONE_PIN_TRIES_PER_CASE = env.int("PHONE_PIN_TRIES_PER_CASE", default=5)  # wrong PINs per case, then a cool-off
+PHONE_PIN_TRIES_PER_NUMBER = env.int("PHONE_PIN_TRIES_PER_NUMBER", default=10)  # per calling number, then a cool-off
+PHONE_PIN_COOLOFF = env.int("PHONE_PIN_COOLOFF_MINUTES", default=15) * 60  # seconds; the windows are this long too
+PHONE_PIN_RENEWALS_PER_DAY = env.int("PHONE_PIN_RENEWALS_PER_DAY", default=2)  # new PINs by SMS per case and day
+PHONE_GATHER_TIMEOUT = min(max(env.int("PHONE_GATHER_TIMEOUT_SECONDS", default=8), 3), 30)  # silence before re-asking
 
 # --- FranceConnect (v2) ----------------------------------------------------------------------------------------------
 # Empty issuer or client id: no FranceConnect button anywhere. The provider sends the browser back to SITE_URL +
@@ -477,6 +488,8 @@ LOGGING = {
 }
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+# The voice server's webhooks (moncompte/phone): the closing switch lets them through, as they speak its notice.
+PHONE_URL = "telephone/"
 SITE_TITLE = "Mon Compte"
 
 # --- Legal pages (footer: mentions légales, données personnelles, accessibilité) -------------------------------------

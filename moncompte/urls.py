@@ -6,6 +6,7 @@ admin.site.site_header = "Mon Compte — administration"
 admin.site.site_title = "Mon Compte"
 
 urlpatterns = [
+    path(settings.PHONE_URL, include("moncompte.phone.urls")),  # the voice server's webhooks
     path("", include("moncompte.web.urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's language switch
     path(settings.ADMIN_URL, admin.site.urls),

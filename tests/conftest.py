@@ -150,6 +150,19 @@ def partners(partner_simulator, settings, monkeypatch):
 
 
 @pytest.fixture
+def sms_gateway():
+    """The SMS HTTP gateway stand-in (tests/sms.py), running for this test."""
+    from tests.sms import Gateway
+
+    server = Gateway()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+    server.thread.join(timeout=5)
+
+
+@pytest.fixture
 def delegated(db):
     """A household whose partner holds the delegation; the child of 16 has an account too."""
     f = family(delegated=True)

@@ -369,6 +369,11 @@ ROUTES: dict[str, Route] = {
     "franceconnect:create": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
     "franceconnect:logged_out": Route(own=OK, anonymous=OK),
     "franceconnect:unlink": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
+    # The voice server's webhooks: POST only, and only with the provider's signature (tests/phone plays the calls).
+    "phone:incoming": Route(own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=FORBIDDEN),
+    "phone:step": Route(
+        kwargs=lambda household: {"name": "welcome"}, own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=FORBIDDEN
+    ),
 }
 
 #: URL names checked elsewhere: the admin (staff only, tests/households/test_admin.py and below), the language

@@ -42,4 +42,9 @@ declare("signup.refused", gettext_lazy("Demande de création de compte refusée 
 declare("separation.declared", gettext_lazy("Déclaration de séparation"), reversible=True)
 declare("separation.processed", gettext_lazy("Séparation traitée par la Caf"), reversible=True)
 declare("case.pin_changed", gettext_lazy("Changement du mot de passe à 8 chiffres du dossier"))
+declare(
+    "case.pin_renewed",
+    gettext_lazy("Nouveau mot de passe du serveur vocal envoyé par SMS (mot de passe oublié)"),
+    security=True,
+)
 declare("case.pin_rehashed", gettext_lazy("Mise à jour de la protection du mot de passe du dossier"))

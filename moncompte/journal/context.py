@@ -18,6 +18,8 @@ class ActionContext:
     session_ref: str = ""
     ip_address: str | None = None
     user_agent: str = ""
+    #: The calling number (E.164) of a phone call, as the provider gave it.
+    caller: str = ""
 
 
 _current: ContextVar[ActionContext] = ContextVar("journal_action_context", default=ActionContext())  # noqa: B039 (frozen)

@@ -29,6 +29,7 @@ class Entry(models.Model):
     session_ref = models.CharField("session", max_length=16, blank=True, help_text="Empreinte de la session")
     ip_address = models.GenericIPAddressField("adresse IP", null=True, blank=True)
     user_agent = models.CharField("appareil", max_length=256, blank=True)
+    caller = models.CharField("numéro appelant", max_length=16, blank=True, help_text="Canal téléphone (E.164)")
     before = models.JSONField("avant", default=dict, blank=True)
     after = models.JSONField("après", default=dict, blank=True)
     undone_at = models.DateTimeField("annulée le", null=True, blank=True)

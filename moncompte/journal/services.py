@@ -97,6 +97,7 @@ def _entry(kind, person_id, case_number, before, after, actor_account_id) -> Ent
         session_ref=ctx.session_ref,
         ip_address=ctx.ip_address,
         user_agent=ctx.user_agent,
+        caller=ctx.caller,
     )
 
 

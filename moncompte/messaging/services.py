@@ -32,12 +32,17 @@ def register_contact_resolver(resolver: ContactResolver) -> ContactResolver:
     return resolver
 
 
+def validated_contacts(person_id: int) -> Mapping[str, str]:
+    """The contacts a person proved by a one-time code, by medium (`{"email": …, "sms": …}`); empty for none."""
+    return _contact_resolver(person_id)
+
+
 def person_notify(*, person_id: int, template: str, context: dict[str, Any] | None = None) -> list[OutboxMessage]:
     """Tell a person something on every contact they validated (e-mail and SMS), inside the caller's transaction.
     A person with no validated contact gets nothing: a contact on file proves nothing, and may be stale."""
     return [
         message_queue(medium=medium, to=to, template=template, context=context, person_id=person_id)
-        for medium, to in _contact_resolver(person_id).items()
+        for medium, to in validated_contacts(person_id).items()
     ]
 
 

@@ -1,6 +1,7 @@
 """While the service is closed (incidents.switch), every page answers the maintenance page, HTTP 503 with
 Retry-After, before any session, cookie or database work; only the admin stays open, for the security team (who sign
-in there as usual)."""
+in there as usual). The phone channel asks the same switch itself, after checking the provider's signature, and
+speaks its notice (a provider needs a 200 and TwiML to say anything)."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -14,10 +15,11 @@ class ClosedServiceMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.admin_prefix = "/" + settings.ADMIN_URL.lstrip("/")
+        self.phone_prefix = "/" + settings.PHONE_URL.lstrip("/")
 
     def __call__(self, request):
         closed = switch.closed()
-        if closed is None or request.path.startswith(self.admin_prefix):
+        if closed is None or request.path.startswith((self.admin_prefix, self.phone_prefix)):
             return self.get_response(request)
         with translation.override(settings.LANGUAGE_CODE):
             body = render_to_string("maintenance.html", {"since": closed.since})

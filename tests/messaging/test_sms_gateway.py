@@ -1,10 +1,7 @@
 """The SMS HTTP gateway backend against a real HTTP server on 127.0.0.1 (issue 2, item 11)."""
 
 import contextlib
-import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from celery.exceptions import Retry
@@ -23,44 +20,9 @@ MOBILE = "+33612345678"
 GATEWAY = "moncompte.messaging.sms.HttpGatewayBackend"
 
 
-class Gateway:
-    """A stand-in for the agency's SMS gateway: records each request, answers with `status`."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.status = 200
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                gateway.requests.append(
-                    {"method": "POST", "path": self.path, "headers": dict(self.headers), "body": body}
-                )
-                self.send_response(gateway.status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"ok": true}' if gateway.status < 400 else b'{"error": "indisponible"}')
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/sms"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def json(self, index: int = -1) -> dict:
-        return json.loads(self.requests[index]["body"])
-
-
 @pytest.fixture
-def gateway():
-    server = Gateway()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-    server.thread.join(timeout=5)
+def gateway(sms_gateway):
+    return sms_gateway
 
 
 @pytest.fixture
