@@ -336,6 +336,7 @@ PHONE_PIN_TRIES_PER_CASE = env.int("PHONE_PIN_TRIES_PER_CASE", default=5)  # wro
 PHONE_PIN_TRIES_PER_NUMBER = env.int("PHONE_PIN_TRIES_PER_NUMBER", default=10)  # per calling number, then a cool-off
 PHONE_PIN_COOLOFF = env.int("PHONE_PIN_COOLOFF_MINUTES", default=15) * 60  # seconds; the windows are this long too
 PHONE_PIN_RENEWALS_PER_DAY = env.int("PHONE_PIN_RENEWALS_PER_DAY", default=2)  # new PINs by SMS per case and day
+PHONE_CALL_DAYS = env.int("PHONE_CALL_DAYS", default=30)  # a call's record (calling number, steps) is kept this long
 PHONE_GATHER_TIMEOUT = min(max(env.int("PHONE_GATHER_TIMEOUT_SECONDS", default=8), 3), 30)  # silence before re-asking
 
 # --- FranceConnect (v2) ----------------------------------------------------------------------------------------------
@@ -392,10 +393,11 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# `celery -A moncompte beat` (or cron running `manage.py drafts_housekeeping`): reminders a week before a draft
-# expires, then the expired drafts deleted.
+# `celery -A moncompte beat` (or cron running `manage.py drafts_housekeeping` and `manage.py calls_housekeeping`):
+# reminders a week before a draft expires, then the expired drafts deleted; the records of old calls deleted.
 CELERY_BEAT_SCHEDULE = {
     "drafts-housekeeping": {"task": "moncompte.procedures.tasks.drafts_housekeeping", "schedule": 6 * 3600},
+    "calls-housekeeping": {"task": "moncompte.phone.tasks.calls_housekeeping", "schedule": 24 * 3600},
 }
 
 # --- Internationalisation --------------------------------------------------------------------------------------------

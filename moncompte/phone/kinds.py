@@ -19,3 +19,4 @@ declare(
     event=True,
 )
 declare("phone.transferred", gettext_lazy("Serveur vocal : appel transmis à un conseiller"), event=True)
+declare("phone.calls_forgotten", gettext_lazy("Serveur vocal : traces d'appels anciens supprimées"), event=True)
