@@ -19,9 +19,9 @@ from moncompte.households import policy
 from moncompte.households.models import Role
 from moncompte.identity.models import FRANCE, CorrectionRequest, Person
 from moncompte.identity.nir import NirError, nir_grouped, parse_nir
-from moncompte.identity.phones import format_mobile
+from moncompte.identity.phones import format_mobile, format_mobile_as_written
 from moncompte.journal import kinds
-from moncompte.journal.models import Entry
+from moncompte.journal.models import Channel, Entry
 
 # --- Security history --------------------------------------------------------------------------------------------
 
@@ -107,6 +107,18 @@ def device_label(user_agent: str) -> str:
     if browser and system:
         return _("%(browser)s sur %(system)s") % {"browser": browser, "system": system}
     return browser or system or _("Autre appareil")
+
+
+def entry_device(entry: Entry) -> str:
+    """What the entry was done from, as its owner recognises it: « Firefox sur Windows », or for the voice server the
+    calling number with its middle masked (« Serveur vocal, depuis le 06 •• •• •• 78 »)."""
+    if entry.channel != Channel.PHONE:
+        return device_label(entry.user_agent)
+    if not entry.caller:
+        return _("Serveur vocal, numéro masqué")
+    first, _space, rest = format_mobile_as_written(entry.caller).partition(" ")
+    masked = re.sub(r"\d", "•", rest[:-2]) + rest[-2:]  # the first group and the last two digits stay
+    return _("Serveur vocal, depuis le %(number)s") % {"number": f"{first} {masked}"}
 
 
 def ip_masked(ip: str | None) -> str:
@@ -285,7 +297,7 @@ def _entry_data(account: Account, entry: Entry) -> dict[str, Any]:
         "channel_label": str(entry.get_channel_display()),
         "case_number": entry.case_number or None,
         "by_me": entry.actor_account_id == account.pk,
-        "device": device_label(entry.user_agent) if own and entry.user_agent else None,
+        "device": entry_device(entry) if own and (entry.user_agent or entry.caller) else None,
         "ip_address": entry.ip_address if own else None,
         "details": {
             key: entry.after[key] for key in _ENTRY_DETAILS if isinstance(entry.after, dict) and key in entry.after

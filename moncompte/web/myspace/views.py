@@ -273,7 +273,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
         {
             "entry": entry,
             "label": kinds.label(entry),
-            "device": selectors.device_label(entry.user_agent) if selectors.shows_device(account, entry) else "",
+            "device": selectors.entry_device(entry) if selectors.shows_device(account, entry) else "",
             "ip": selectors.ip_masked(entry.ip_address) if selectors.shows_device(account, entry) else "",
             "by_other": not selectors.shows_device(account, entry),
             "reportable": selectors.is_reportable(account, entry),
