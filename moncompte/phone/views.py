@@ -51,14 +51,20 @@ def _twiml(response) -> HttpResponse:
     return HttpResponse(str(response), content_type="text/xml; charset=utf-8")
 
 
+def _account_id(call: Call) -> int | None:
+    """The account of the person the call identified, if they have one."""
+    return getattr(getattr(call.person, "account", None), "pk", None) if call.person_id else None
+
+
 def _answered(call: Call, respond) -> HttpResponse:
-    """Run one answer in the call's journal context, save the call, and record the looks after the response."""
-    account_id = getattr(getattr(call.person, "account", None), "pk", None) if call.person_id else None
+    """Run one answer in the call's journal context, save the call, and record the looks after the response (by the
+    account of whoever the call identified: looks are kept by account)."""
+    ref = context.session_ref(call.sid)
     with (
         context.acting(
             channel=Channel.PHONE,
-            actor_account_id=account_id,
-            session_ref=context.session_ref(call.sid),
+            actor_account_id=_account_id(call),
+            session_ref=ref,
             ip_address=None,
             user_agent="",
             caller=call.caller,
@@ -67,9 +73,9 @@ def _answered(call: Call, respond) -> HttpResponse:
     ):
         response = _twiml(respond())
         call.save()
-        viewer = getattr(getattr(call.person, "account", None), "pk", None) if call.person_id else None
+    viewer = _account_id(call)
     if looks and viewer is not None:
-        seen, ref = set(looks), context.session_ref(call.sid)
+        seen = set(looks)
         response._resource_closers.append(
             lambda: reads.write(seen, viewer_account_id=viewer, session_ref=ref, channel=Channel.PHONE)
         )
@@ -77,35 +83,32 @@ def _answered(call: Call, respond) -> HttpResponse:
 
 
 def webhook(view):
-    """A provider's webhook: no CSRF token (the signature stands for it), POST only, spoken in French."""
+    """A provider's webhook: no CSRF token (the signature stands for it), POST only, spoken in French. A request
+    without a valid signature gets a 403; while the service is closed, the spoken notice; without a call id, a 400.
+    The view gets the call id."""
 
     @csrf_exempt
     @require_POST
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
         with translation.override(settings.LANGUAGE_CODE):
-            return view(request, *args, **kwargs)
+            if not _signed(request):
+                return HttpResponseForbidden(
+                    "Signature absente ou invalide.", content_type="text/plain; charset=utf-8"
+                )
+            if switch.closed() is not None:
+                return _twiml(dialog.closed_notice())
+            sid = request.POST.get("CallSid", "")
+            if not CALL_SID.fullmatch(sid):
+                return HttpResponse("CallSid manquant.", status=400, content_type="text/plain; charset=utf-8")
+            return view(request, sid, *args, **kwargs)
 
     return wrapper
 
 
-def _refused_or_closed(request: HttpRequest) -> HttpResponse | None:
-    if not _signed(request):
-        return HttpResponseForbidden("Signature absente ou invalide.", content_type="text/plain; charset=utf-8")
-    if switch.closed() is not None:
-        return _twiml(dialog.closed_notice())
-    return None
-
-
 @webhook
-def incoming(request: HttpRequest) -> HttpResponse:
+def incoming(request: HttpRequest, sid: str) -> HttpResponse:
     """A new call: the welcome, or the sunset notice. The same call sent again is answered where it stands."""
-    refusal = _refused_or_closed(request)
-    if refusal is not None:
-        return refusal
-    sid = request.POST.get("CallSid", "")
-    if not CALL_SID.fullmatch(sid):
-        return HttpResponse("CallSid manquant.", status=400, content_type="text/plain; charset=utf-8")
     with transaction.atomic():
         call, created = Call.objects.select_for_update().get_or_create(
             sid=sid, defaults={"caller": _caller(request.POST.get("From", "")), "step": "welcome"}
@@ -122,15 +125,9 @@ def _where_it_stands(call: Call):
 
 
 @webhook
-def step(request: HttpRequest, name: str) -> HttpResponse:
+def step(request: HttpRequest, sid: str, name: str) -> HttpResponse:
     """An answer to a step's prompt (or its silence). One that does not carry the call's current step and token
     (replayed, repeated, or from a call that ended) is answered with where the call stands, and changes nothing."""
-    refusal = _refused_or_closed(request)
-    if refusal is not None:
-        return refusal
-    sid = request.POST.get("CallSid", "")
-    if not CALL_SID.fullmatch(sid):
-        return HttpResponse("CallSid manquant.", status=400, content_type="text/plain; charset=utf-8")
     digits = request.POST.get("Digits", "")[:MAX_DIGITS].strip()
     with transaction.atomic():
         call = (
