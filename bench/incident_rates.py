@@ -33,7 +33,6 @@ import contextlib
 import datetime
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -81,21 +80,8 @@ def _stderr(message: str) -> None:
 
 
 def environment(tmp: Path, database_url: str | None) -> dict[str, str]:
-    """The production settings module in a throwaway directory, as bench/login_rate.py sets it."""
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="moncompte.settings",
-        VAR_DIR=str(tmp),
-        STATIC_ROOT=str(tmp / "static"),
-        SECRET_KEY=secrets.token_urlsafe(50),
-        DEBUG="false",
-        HTTPS="false",
-        SECURE_SSL_REDIRECT="false",
-        SITE_URL="http://127.0.0.1",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        CACHE_KEY_PREFIX=f"moncompte-bench-{os.getpid()}",
-        PYTHONPATH=str(ROOT),
-    )
+    """The production settings module in a throwaway directory (login_rate.throwaway_environment)."""
+    env = login_rate.throwaway_environment(tmp, SITE_URL="http://127.0.0.1")
     if database_url:
         env["DATABASE_URL"] = database_url
     else:

@@ -91,11 +91,12 @@ def _postgres_admin(conninfo: dict, statements: list) -> None:
             conn.execute(statement)
 
 
-def prepare_environment(settings_module: str = "moncompte.settings", pythonpath: str = "") -> Environment:
-    tmp = Path(tempfile.mkdtemp(prefix="moncompte-bench-"))
+def throwaway_environment(tmp: Path, **overrides: str) -> dict[str, str]:
+    """The production settings module with its files in `tmp`, a fresh SECRET_KEY and plain HTTP on 127.0.0.1: what
+    every benchmark's processes run with (`overrides` on top)."""
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE=settings_module,
+        DJANGO_SETTINGS_MODULE="moncompte.settings",
         VAR_DIR=str(tmp),
         STATIC_ROOT=str(tmp / "static"),
         SECRET_KEY=secrets.token_urlsafe(50),
@@ -103,11 +104,22 @@ def prepare_environment(settings_module: str = "moncompte.settings", pythonpath:
         HTTPS="false",
         SECURE_SSL_REDIRECT="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        CACHE_KEY_PREFIX=f"moncompte-bench-{os.getpid()}",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(overrides)
+    return env
+
+
+def prepare_environment(settings_module: str = "moncompte.settings", pythonpath: str = "") -> Environment:
+    tmp = Path(tempfile.mkdtemp(prefix="moncompte-bench-"))
+    env = throwaway_environment(
+        tmp,
+        DJANGO_SETTINGS_MODULE=settings_module,
         # Bench only: every login here succeeds, but no limiter may ever get in the way of the measure.
         LOGIN_FAILURE_LIMIT=HIGH_LIMIT,
         LOGIN_LIMIT_PER_IP=HIGH_LIMIT,
         LOGIN_LIMIT_PER_IDENTIFIER=HIGH_LIMIT,
-        CACHE_KEY_PREFIX=f"moncompte-bench-{os.getpid()}",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), pythonpath])),
     )
     url = os.environ.get("DATABASE_URL", "")
