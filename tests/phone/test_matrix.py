@@ -94,7 +94,7 @@ def test_each_caller_hears_what_the_policy_lets_them_hear(caller, phone, world, 
         assert the_case_said(text) == CASE_PIECES
         assert "245 euros et 30 centimes" in text and "Attestation de paiement" in text
         assert "3 demandes de la Caf attendent votre réponse" in text
-        assert partners.requests()["caf"] == 3
+        assert partners.requests()["caf"] >= 3  # asked for each choice (a slow answer is asked again)
         assert Read.objects.filter(case_number=household.case.case_number, channel="phone").exists()
     else:
         assert the_case_said(text) == [], text
