@@ -42,6 +42,7 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py generate_demo_data --import
 	$(BIN)/python manage.py partners_dataset $(VAR_DIR)/partners.json
+	$(BIN)/python manage.py demo_agents
 	@if [ -z "$$FRANCECONNECT_ISSUER" ] && command -v node >/dev/null && [ -d node_modules/oidc-provider ]; then \
 	  test -s $(VAR_DIR)/franceconnect-dev-secret || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > $(VAR_DIR)/franceconnect-dev-secret; \
 	  export FRANCECONNECT_ISSUER=http://127.0.0.1:$(FRANCECONNECT_PORT) FRANCECONNECT_CLIENT_ID=moncompte-dev \

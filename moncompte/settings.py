@@ -47,7 +47,8 @@ if not re.fullmatch(r"https?://[^/?#\s]+/?", SITE_URL):
 SITE_URL = SITE_URL.rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site of agents: a verified second factor for every page (moncompte.accounts.admin_site).
+    "moncompte.accounts.admin_config.AgentAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -84,6 +85,11 @@ INSTALLED_APPS = [
     "moncompte.web.franceconnect",
     # The phone channel: the voice server's webhooks (moncompte/phone).
     "moncompte.phone",
+    # The agents' desk: their sign-in with a second factor, and the screens that receive a person (moncompte/desk).
+    "moncompte.desk",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "moncompte.accounts.middleware.SessionLifetimeMiddleware",
     "moncompte.accounts.middleware.DeviceCookieMiddleware",
     "moncompte.journal.middleware.JournalContextMiddleware",
@@ -492,6 +499,10 @@ LOGGING = {
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 # The voice server's webhooks (moncompte/phone): the closing switch lets them through, as they speak its notice.
 PHONE_URL = "telephone/"
+# The agents' screens (moncompte/desk): their sign-in, the desk that receives a person, the supervisors' list.
+DESK_URL = "guichet/"
+# django-otp: the name authenticator applications show beside an agent's codes.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Mon Compte (agents)")
 SITE_TITLE = "Mon Compte"
 
 # --- Legal pages (footer: mentions légales, données personnelles, accessibilité) -------------------------------------

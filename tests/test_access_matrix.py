@@ -5,6 +5,10 @@ policy limits them to their own data.
 
 A URL added to the site without a line in ROUTES fails `test_every_url_of_the_site_is_in_the_matrix`: a new view
 cannot skip the matrix. A view that forgets the policy (fetching by a bare id) fails its row here.
+
+The agents' screens (the desk, under /guichet/) and the admin are walked by the agents' roles too (AGENT_ROLES): an
+agent who proved only their password, one with no application yet, a desk agent, a supervisor, the security team and
+a superuser outside it. An agent's exchange with a person tells only what the policy lets that person be told.
 """
 
 from __future__ import annotations
@@ -19,14 +23,18 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from moncompte.accounts import agents
 from moncompte.accounts.models import Account
 from moncompte.households.models import Case, Delegation, DelegationOrigin, Membership, Role, SignupRequest
 from moncompte.identity.models import Person
+from moncompte.journal.models import Entry
 from moncompte.partners import client as partners_client
 from moncompte.procedures.models import Draft, Submission
+from tests.agents import STAFF_BACKEND, agent_client, agent_make
 from tests.factories import make_nir
 
 HOUSEHOLDS = 200
@@ -36,6 +44,17 @@ PASSWORD = "Tr0mbone-Vert"
 HOLDER, DELEGATED, PARTNER, CHILD, OTHER, ANONYMOUS = "holder", "delegated", "partner", "child", "other", "anonymous"
 MEMBER_ROLES = (HOLDER, DELEGATED, PARTNER, CHILD, OTHER)
 ACTS_FOR_HOUSEHOLD = (HOLDER, DELEGATED)
+
+# Agent roles (tests.agents): signed in with the password only (an application enrolled, its code not typed yet), or
+# with no application yet; then, second factor proven: a desk agent, a supervisor, the security team, and a superuser
+# who is not in the security team.
+UNVERIFIED, UNENROLLED, DESK, SUPERVISOR, SECURITY, SUPERUSER = (
+    "unverified", "unenrolled", agents.DESK, agents.SUPERVISOR, agents.SECURITY, "superuser"
+)  # fmt: skip
+AGENT_ROLES = (UNVERIFIED, UNENROLLED, DESK, SUPERVISOR, SECURITY, SUPERUSER)
+SIGNED_IN_AGENTS = (DESK, SUPERVISOR, SECURITY, SUPERUSER)
+#: Who holds accounts.desk_use: the desk's roles, and a superuser (every permission outside the security team's).
+RECEIVES = (DESK, SUPERVISOR, SUPERUSER)
 
 
 # --- The generated world ---------------------------------------------------------------------------------------------
@@ -206,6 +225,10 @@ class Route:
     mixed_methods: tuple[str, ...] = ("get", "post")
     # Roles whose response may show the rest of their own household (the policy lets them see it).
     sees_household: tuple[str, ...] = ACTS_FOR_HOUSEHOLD
+    # The agents' screens: expected status per agent role (AGENT_ROLES) of a GET and of an empty POST, walked with an
+    # exchange open (with a household's holder) for whoever may receive people. None: not an agent's URL.
+    agents: dict[str, int] | int | None = None
+    post_agents: dict[str, int] | int | None = None
 
     def expected(self, table, role: str) -> int:
         return table if isinstance(table, int) else table.get(role, table.get("*", OK))
@@ -236,6 +259,24 @@ def request_kwargs(household: Household, of: Household | None = None) -> dict:
     return {"case_number": household.case.case_number, "request_id": f"D-{(of or household).case.case_number}"}
 
 
+def agent_screen(reach: tuple[str, ...], get: int, post: int) -> Route:
+    """An agent's screen (desk.access.agent_required): a citizen, the signed out and an agent whose second factor is
+    not proven are sent to sign in; a verified agent without the screen's permission is refused; those in `reach`
+    get `get` and `post`."""
+    not_yet = {UNVERIFIED: REDIRECT, UNENROLLED: REDIRECT}
+    return Route(
+        own=REDIRECT,
+        anonymous=REDIRECT,
+        post_own=REDIRECT,
+        agents={**not_yet, **dict.fromkeys(reach, get), "*": FORBIDDEN},
+        post_agents={**not_yet, **dict.fromkeys(reach, post), "*": FORBIDDEN},
+    )
+
+
+#: An action of the exchange (POST only, back to the exchange or the search): a GET is refused once the agent may.
+EXCHANGE_ACTION = agent_screen(RECEIVES, get=NOT_ALLOWED, post=REDIRECT)
+
+
 ROUTES: dict[str, Route] = {
     # Public pages: the same for everyone; a signed-in person is sent on to their space.
     "accounts:login": Route(own=REDIRECT, anonymous=OK, post_own=REDIRECT),
@@ -243,6 +284,8 @@ ROUTES: dict[str, Route] = {
     "accounts:provisional_id": Route(own=REDIRECT, anonymous=OK, post_own=REDIRECT),
     "accounts:password_reset": Route(anonymous=OK, post_own=400),
     "accounts:password_reset_complete": Route(own=REDIRECT, anonymous=REDIRECT),
+    # « J'ai reçu un code d'un conseiller »: open to everyone, signed in or not (an empty form: refused).
+    "accounts:password_reset_desk": Route(own=OK, anonymous=OK, post_own=400),
     # The code step of a stepped-up login: only a session whose password was right has one (none here).
     "accounts:login_code": Route(own=REDIRECT, anonymous=REDIRECT, post_own=REDIRECT),
     # The footer's fixed pages: the same for everyone, read-only.
@@ -374,10 +417,46 @@ ROUTES: dict[str, Route] = {
     "phone:step": Route(
         kwargs=lambda household: {"name": "welcome"}, own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=FORBIDDEN
     ),
+    # The agents' screens (moncompte/desk). Signing in: the password page for whoever is not an agent signed in (a
+    # citizen reads the form, their account does not open it); a signed-in agent is sent on to their next step, or
+    # once verified to their screens; an empty form is refused to anyone. The code and enrolment steps answer the
+    # agent at that step and send everyone else on.
+    "desk:login": Route(own=OK, anonymous=OK, post_own=400, agents=REDIRECT, post_agents=400),
+    "desk:second_factor": Route(
+        own=REDIRECT,
+        anonymous=REDIRECT,
+        post_own=REDIRECT,
+        agents={UNVERIFIED: OK, "*": REDIRECT},
+        post_agents={UNVERIFIED: 400, "*": REDIRECT},
+    ),
+    "desk:enrol": Route(
+        own=REDIRECT,
+        anonymous=REDIRECT,
+        post_own=REDIRECT,
+        # Signed in without the password's POST, the agent has no secret to scan yet: the page offers to make one.
+        agents={UNENROLLED: OK, "*": REDIRECT},
+        post_agents={UNENROLLED: OK, "*": REDIRECT},
+    ),
+    # Every verified agent's own backup codes (a POST makes new ones).
+    "desk:backup_codes": agent_screen(SIGNED_IN_AGENTS, get=OK, post=REDIRECT),
+    "desk:logout": Route(
+        own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=REDIRECT, agents=NOT_ALLOWED, post_agents=REDIRECT
+    ),
+    # Receiving a person: accounts.desk_use (not the security team's). An empty search is refused.
+    "desk:home": agent_screen(RECEIVES, get=OK, post=400),
+    "desk:exchange": agent_screen(RECEIVES, get=OK, post=NOT_ALLOWED),
+    "desk:exchange_open": EXCHANGE_ACTION,
+    "desk:reset_code": EXCHANGE_ACTION,
+    "desk:invitation": EXCHANGE_ACTION,
+    "desk:error_report": EXCHANGE_ACTION,
+    "desk:exchange_end": EXCHANGE_ACTION,
+    # The supervisors' list of agents: accounts.second_factor_reset, which a superuser holds too (every permission
+    # outside the security team's). An empty POST is refused with a message on the page (200).
+    "desk:team": agent_screen((SUPERVISOR, SUPERUSER), get=OK, post=OK),
 }
 
-#: URL names checked elsewhere: the admin (staff only, tests/households/test_admin.py and below), the language
-#: switch (tests/test_i18n.py).
+#: URL names checked elsewhere: the admin (staff only: its security pages by every agent role in ADMIN_PAGES below,
+#: the rest in tests/households/test_admin.py and below), the language switch (tests/test_i18n.py).
 NOT_IN_MATRIX = {"set_language"}
 
 
@@ -464,6 +543,40 @@ def _check(client, method, url, expected, tokens, label, failures):
         failures.append(f"{label}: {method.upper()} {url} shows data it must not: {sorted(leaked)[:5]}")
 
 
+def agents_made() -> dict[str, Account]:
+    """An agent per agent role (AGENT_ROLES)."""
+    return {
+        UNVERIFIED: agent_make("matrice-sans-code", roles=(agents.DESK,)),
+        UNENROLLED: agent_make("matrice-sans-appli", roles=(agents.DESK,), enrolled=False),
+        DESK: agent_make("matrice-accueil", roles=(agents.DESK,)),
+        SUPERVISOR: agent_make("matrice-superviseur", roles=(agents.SUPERVISOR,)),
+        SECURITY: agent_make("matrice-securite", roles=(agents.SECURITY,)),
+        SUPERUSER: agent_make("matrice-superutilisateur", superuser=True),
+    }
+
+
+def agent_signed_in(client: Client, role: str, account: Account) -> Client:
+    """The browser signed in as the agent, as the desk's login leaves it at that role's step: the password only for
+    UNVERIFIED and UNENROLLED, both factors for the others. (One browser for every viewer: a new one would load the
+    whole middleware again, static files included.)"""
+    client.logout()
+    if role in (UNVERIFIED, UNENROLLED):
+        client.force_login(account, backend=STAFF_BACKEND)
+        return client
+    return agent_client(account, client)
+
+
+def exchange_open(agent: Client, household: Household, slot: str):
+    """The agent searches the household's case number and receives its member `slot`, identified at the desk."""
+    found = agent.post(reverse("desk:home"), {"query": household.case.case_number})
+    assert found.status_code == 200, found.status_code
+    opened = agent.post(
+        reverse("desk:exchange_open"), {"person": household.people[slot].pk, "identified_by": "desk_id"}
+    )
+    assert opened.status_code == 302 and opened["Location"] == reverse("desk:exchange"), opened.status_code
+    return opened
+
+
 CASE_SYSTEM = "http://case-system.test/caf"
 #: What the case system plays for every case: a PDF (what the page hands out is the case system's bytes).
 LETTER_PDF = b"%PDF-1.4\n% lettre\n%%EOF\n"
@@ -531,6 +644,91 @@ def test_each_url_answers_each_role_as_the_policy_says_and_leaks_nothing(name, w
             for method in route.mixed_methods:
                 _check(client, method, mixed_url, expected, tokens, f"{role} (own case, foreign object)", failures)
         client.logout()
+
+    if route.agents is not None:
+        received = world.households[(pick * 7) % len(world.households)]
+        for role, account in agents_made().items():
+            agent = agent_signed_in(client, role, account)
+            tokens = everyone_else
+            if role in RECEIVES:  # the screens as they are while a person is received: the holder of `received`
+                exchange_open(agent, received, "holder")
+                tokens = everyone_else - received.all_tokens()
+            url = url_for(target)
+            _check(agent, "get", url, route.expected(route.agents, role), tokens, f"agent {role}", failures)
+            if route.post_agents is not None:
+                expected = route.expected(route.post_agents, role)
+                _check(agent, "post", url, expected, tokens, f"agent {role}", failures)
+    assert not failures, "\n".join(failures)
+
+
+#: The admin's pages by agent role: any verified agent reaches the index (it lists what their permissions show); the
+#: incidents, the « Ce n'était pas moi » reports and the security alerts are the security team's alone, a superuser
+#: outside the team included (Account.has_perm). Whoever has not proven both factors, a citizen or nobody signed in
+#: is sent to the admin's login (which sends to the desk's).
+SECURITY_TEAM_ONLY = {UNVERIFIED: REDIRECT, UNENROLLED: REDIRECT, SECURITY: OK, "*": FORBIDDEN}
+ADMIN_PAGES: dict[str, dict[str, int]] = {
+    "admin:index": {UNVERIFIED: REDIRECT, UNENROLLED: REDIRECT, "*": OK},
+    "admin:incidents_incident_changelist": SECURITY_TEAM_ONLY,
+    "admin:accounts_securityreport_changelist": SECURITY_TEAM_ONLY,
+    "admin:journal_securityalert_changelist": SECURITY_TEAM_ONLY,
+    "admin:journal_entry_changelist": SECURITY_TEAM_ONLY,
+    "admin:journal_read_changelist": SECURITY_TEAM_ONLY,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADMIN_PAGES))
+def test_the_admin_answers_each_agent_role_as_the_policy_says(name, db, client):
+    households = build_world(count=3).households
+    everyone = set().union(*(h.all_tokens() for h in households))
+    table = ADMIN_PAGES[name]
+    url = reverse(name)
+    failures: list[str] = []
+    _check(client, "get", url, REDIRECT, everyone, "anonymous", failures)
+    for role in MEMBER_ROLES:
+        household = {PARTNER: households[1], DELEGATED: households[2]}.get(role, households[0])  # as build_world
+        client.force_login(household.accounts[_slot(role)], backend="moncompte.accounts.authentication.NirBackend")
+        _check(client, "get", url, REDIRECT, everyone, role, failures)
+        client.logout()
+    for role, account in agents_made().items():
+        agent = agent_signed_in(client, role, account)
+        _check(agent, "get", url, Route().expected(table, role), everyone, f"agent {role}", failures)
+    assert not failures, "\n".join(failures)
+
+
+def test_an_agents_exchange_tells_each_member_only_what_the_policy_lets_them_be_told(world, client, case_system):
+    """Over the world, an agent receives each kind of member of a few households: the exchange shows nobody of
+    another household, and the household's other members, payments and letters only to whoever acts for it."""
+    agent = agent_client(agent_make("matrice-guichet", roles=(agents.DESK,)), client)
+    route = ROUTES["desk:exchange"]
+    failures: list[str] = []
+    received = []
+    for role, candidates in viewers(world):
+        for household in candidates[:: len(candidates) // 3][:3]:  # three households per role, spread over the world
+            person = household.people[_slot(role)]
+            exchange_open(agent, household, _slot(role))
+            received.append(person.pk)
+            label = f"exchange with the {role} of {household.case.case_number}"
+            tokens = forbidden_tokens(world, role, household, route)
+            _check(agent, "get", reverse("desk:exchange"), OK, tokens, label, failures)
+            text = agent.get(reverse("desk:exchange")).content.decode()
+            words = set(WORDS.findall(text))
+            if not {person.first_name, person.last_name} <= words:
+                failures.append(f"{label}: the page does not name the person received")
+            others = [p for p in household.people.values() if p.pk != person.pk]
+            if role in ACTS_FOR_HOUSEHOLD:
+                missing = [p.full_name for p in others if not {p.first_name, p.last_name} <= words]
+                if missing or "Vous pouvez lui communiquer les informations du dossier." not in text:
+                    failures.append(f"{label}: the household is not shown (members missing: {missing})")
+                if "245,30" not in text:
+                    failures.append(f"{label}: the case system's payment is not shown")
+            else:
+                if "Vous pouvez lui communiquer" in text or "245,30" in text:
+                    failures.append(f"{label}: the case is told to a member the policy limits to their own data")
+                if "ne communiquez que ses propres informations" not in text and "Membre du foyer" not in text:
+                    failures.append(f"{label}: the agent is not told what not to say")
+    consulted = Entry.objects.filter(kind="desk.consulted", channel="desk", actor_account_id=agent.agent.pk)
+    assert sorted(consulted.values_list("person_id", flat=True)) == sorted(received)
+    assert len(received) == 3 * len(MEMBER_ROLES)
     assert not failures, "\n".join(failures)
 
 

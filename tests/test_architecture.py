@@ -4,7 +4,7 @@ The ground floor (journal, messaging, identity) knows no other app, except that 
 entry, so messaging and identity may call the journal, which knows nobody. `moncompte.lib` (pure helpers, no models)
 is below them all: every app may import it and it imports no module of the project.
 
-Channels (`web` and `phone` today; `api`, `desk` later) own every page and endpoint. A domain app never imports a
+Channels (`web`, `phone` and `desk` today; `api` later) own every page and endpoint. A domain app never imports a
 channel, a channel never imports another, and inside the web channel an area never imports another area: what
 areas share lives in the channel's own top-level modules (`web/forms.py`, `web/helpers.py`); only the channel's URL
 root (`web/urls.py`) assembles the areas."""
@@ -34,7 +34,7 @@ MAY_IMPORT = {
     "incidents": {"journal", "messaging", "identity", "households", "accounts"},
 }
 #: The channels: they may import every domain app, and no other channel.
-CHANNELS = {"web", "phone"}
+CHANNELS = {"web", "phone", "desk"}
 NOT_APPS = {"logging", "settings", "settings_test", "urls", "wsgi", "celery", "gunicorn_conf", "context_processors"}
 #: Pure helpers with no models (DESIGN §4, first floor): every app may use them.
 LIB = "lib"

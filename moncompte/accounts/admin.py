@@ -9,14 +9,10 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from moncompte.accounts import security, services, sessions
-from moncompte.accounts.admin_login import AgentLoginForm
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
 from moncompte.identity.phones import PhoneError, parse_mobile
 from moncompte.journal.admin import ReadOnlyAdmin
 from moncompte.messaging.models import Medium
-
-# The admin's login counts failures per identifier across addresses, as the citizens' login does (issue 8, item 3).
-admin.site.login_form = AgentLoginForm
 
 
 class ContactCorrectionForm(forms.Form):

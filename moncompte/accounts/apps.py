@@ -15,4 +15,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Comptes personnels"
 
     def ready(self) -> None:
+        from moncompte.accounts.agents import roles_sync
+
         post_migrate.connect(_create_cache_table, sender=self)
+        # After every app's migrate: the role groups get the permissions that exist by then (the last run, all).
+        post_migrate.connect(roles_sync, dispatch_uid="accounts.roles_sync")

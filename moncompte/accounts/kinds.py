@@ -53,3 +53,27 @@ for name, label in (
     ("security.all_sessions_ended_by_agent", gettext_lazy("Fermeture de toutes les sessions par la Caf")),
 ):
     declare(name, label, security=True, disownable=False)
+
+# Agents (issue 13, item 2): their accounts and second factor. Nothing here is about a citizen.
+declare("agent.created", gettext_lazy("Création d'un compte d'agent"))
+declare("agent.second_factor_enrolled", gettext_lazy("Agent : double authentification activée"), event=True)
+declare("agent.second_factor_failed", gettext_lazy("Agent : code de double authentification incorrect"), event=True)
+declare("agent.backup_code_used", gettext_lazy("Agent : connexion avec un code de secours"), event=True)
+declare("agent.backup_codes_renewed", gettext_lazy("Agent : nouveaux codes de secours"), event=True)
+declare(
+    "agent.second_factor_reset",
+    gettext_lazy("Agent : double authentification réinitialisée par un superviseur"),
+    alert=True,
+)
+
+# The desk (issue 13, item 3): what an agent did for a person, in that person's security history.
+declare("desk.consulted", gettext_lazy("Un agent de la Caf a consulté votre dossier"), security=True, event=True)
+declare(
+    "desk.reset_code_sent",
+    gettext_lazy("Un agent de la Caf vous a envoyé un code pour créer un nouveau mot de passe"),
+    security=True,
+    event=True,
+)
+declare(
+    "desk.invitation_resent", gettext_lazy("Un agent de la Caf a renvoyé votre invitation"), security=True, event=True
+)

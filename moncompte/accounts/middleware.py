@@ -87,7 +87,8 @@ class SessionLifetimeMiddleware:
         if own_storage:
             request._messages = default_storage(request)
         messages.info(request, message or _("Votre session a expiré. Connectez-vous à nouveau."))
-        response = redirect(settings.LOGIN_URL)
+        agents_pages = ("/" + settings.DESK_URL.lstrip("/"), "/" + settings.ADMIN_URL.lstrip("/"))
+        response = redirect("desk:login" if request.path.startswith(agents_pages) else settings.LOGIN_URL)
         if own_storage:
             request._messages.update(response)
         return response

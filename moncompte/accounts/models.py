@@ -44,9 +44,35 @@ class Account(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         verbose_name = "compte"
+        permissions = [
+            ("desk_use", "Peut recevoir les personnes au guichet et au téléphone (accueil)"),
+            ("second_factor_reset", "Peut réinitialiser la double authentification d'un autre agent"),
+        ]
+        constraints = [
+            # Two kinds of account that never meet: a citizen's (a person) is never an agent's (issue 13, item 2).
+            models.CheckConstraint(
+                condition=models.Q(person__isnull=True) | models.Q(is_staff=False, is_superuser=False),
+                name="account_citizen_is_not_agent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return str(self.person) if self.person_id else self.login_id
+
+    def has_perm(self, perm, obj=None) -> bool:
+        """Django's rules, except for the security team's tooling: membership of the team, superuser or not."""
+        from moncompte.accounts import agents
+
+        if agents.team_only(perm):
+            return agents.has_role(self, agents.SECURITY) and perm in self.get_group_permissions()
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        from moncompte.accounts import agents
+
+        if app_label in agents.SECURITY_ONLY_APPS:
+            return agents.has_role(self, agents.SECURITY)
+        return super().has_module_perms(app_label)
 
     @property
     def has_validated_contact(self) -> bool:

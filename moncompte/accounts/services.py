@@ -318,7 +318,9 @@ def password_reset_request(*, person: Person | None, medium: str, lane: str = La
     return True
 
 
-def password_reset_complete(*, person: Person, code: str, password: str) -> Account:
+def password_reset_complete(
+    *, person: Person, code: str, password: str, purpose: str = Purpose.PASSWORD_RESET
+) -> Account:
     """Check the code (raises CodeInvalid; ValidationError for a password built from the person's own data, the code
     then left unused), then set the new password. For a person who never migrated, this opens
     the account and completes the migration: the code proved the contact it was sent to."""
@@ -329,7 +331,7 @@ def password_reset_complete(*, person: Person, code: str, password: str) -> Acco
     # leaves the code unused: before it, the answer would tell a known NIR and confirm its owner's name.
     otp = verification.code_verify(
         person=person,
-        purpose=Purpose.PASSWORD_RESET,
+        purpose=purpose,
         code=code,
         before_use=lambda: validate_password(password, user=candidate),
     )

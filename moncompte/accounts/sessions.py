@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -124,11 +125,13 @@ def sessions_end(*, account: Account, records: QuerySet[SessionRecord], scope: s
 @transaction.atomic
 def start_session(request: HttpRequest, account: Account, *, via: str) -> None:
     """Log in with a new session key (Django rotates it), start the session clocks, journal the login and make this
-    browser a trusted device of the account.
+    browser a trusted device of the account (a citizen's; an agent's browser is never trusted).
 
     One transaction: the new session row, last_login, axes' bookkeeping and the journal entry commit together, in
     one commit instead of four (each commit waits for the disk; see docs/benchmarks.md)."""
-    auth_login(request, account, backend="moncompte.accounts.authentication.NirBackend")
+    agent = account.person_id is None and account.is_staff
+    backend = "StaffBackend" if agent else "NirBackend"
+    auth_login(request, account, backend=f"moncompte.accounts.authentication.{backend}")
     now = time.time()
     request.session[SESSION_STARTED_AT] = now
     request.session[SESSION_AUTH_AT] = now
@@ -143,11 +146,21 @@ def start_session(request: HttpRequest, account: Account, *, via: str) -> None:
         ip_address=client_ip(request),
     )
     request.session[SESSION_RECORD_KEY] = record.pk
-    devices.device_remember(request, account)
+    if not agent:
+        devices.device_remember(request, account)
     with journal_context.acting(
         actor_account_id=account.pk, session_ref=journal_context.session_ref(request.session.session_key)
     ):
         journal.record("login.succeeded", person_id=account.person_id, after={"via": via})
+
+
+def session_end_current(request: HttpRequest) -> None:
+    """Sign out: end the session, and its record in "Mes sessions"."""
+    if request.user.is_authenticated:
+        session_record_end(
+            account=request.user, record_id=request.session.get(SESSION_RECORD_KEY), reason=EndReason.LOGOUT
+        )
+    auth_logout(request)
 
 
 def session_reauthenticated(request: HttpRequest) -> None:

@@ -251,3 +251,32 @@ def limits(who, case: Case) -> list[str]:
         ),
         _("Pour toute question sur le dossier de votre foyer, adressez-vous à l'allocataire."),
     ]
+
+
+def desk_limits(who, case: Case) -> list[str]:
+    """What an agent at the desk or on the phone may not tell this person about the case, and the reason to give
+    them (issue 13, item 3): the rule above, worded for the agent. Empty for the holder and a delegated partner."""
+    s = standing(who, case)
+    if s is None or s.acts_for_household:
+        return []
+    if s.role == Role.PARTNER:
+        return [
+            _(
+                "Conjoint sans délégation : ne communiquez que ses propres informations, pas celles du dossier "
+                "(paiements, courriers, autres membres)."
+            ),
+            _(
+                "Raison à donner : l'allocataire ne lui a pas donné de délégation. L'allocataire peut la lui accorder "
+                "depuis son espace, rubrique « Mon foyer »."
+            ),
+        ]
+    return [
+        _(
+            "Membre du foyer (enfant ou autre personne) : ne communiquez que ses propres informations, pas celles du "
+            "dossier (paiements, courriers, autres membres)."
+        ),
+        _(
+            "Raison à donner : les informations du dossier sont réservées à l'allocataire, et à son conjoint s'il a "
+            "une délégation."
+        ),
+    ]

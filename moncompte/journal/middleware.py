@@ -13,13 +13,20 @@ class JournalContextMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         with context.acting(
-            channel=Channel.WEB,
+            channel=Channel.DESK if request.path.startswith(_desk_prefix()) else Channel.WEB,
             actor_account_id=user.pk if user is not None and user.is_authenticated else None,
             session_ref=context.session_ref(request.session.session_key),
             ip_address=client_ip(request),
             user_agent=request.headers.get("User-Agent", "")[:256],
         ):
             return self.get_response(request)
+
+
+def _desk_prefix() -> str:
+    """The agents' screens act in the desk channel (their looks and actions say so in the journal)."""
+    from django.conf import settings
+
+    return "/" + settings.DESK_URL.lstrip("/")
 
 
 def client_ip(request) -> str | None:

@@ -16,11 +16,17 @@ class Purpose(models.TextChoices):
     INVITATION = "invitation", "Invitation : coordonnée indiquée par l'allocataire"
     #: FranceConnect identified the owner of an account: a code to its validated contact proves it before the link.
     FRANCECONNECT = "franceconnect", "Liaison du compte à FranceConnect"
+    #: A reset code an agent sent at the person's request (issue 13, item 3), typed on « J'ai reçu un code d'un
+    #: conseiller »: bound to no session (the agent's is not the person's), so it is under the ceilings as well.
+    DESK_RESET = "desk_reset", "Mot de passe oublié : code envoyé par un conseiller"
 
 
 #: The codes anyone who knows a NIR can ask for, to a contact the agency holds: longer, and under the ceilings of
 #: verification.ceilings. A code to a contact the visitor typed (SIGNUP_CONTACT) reaches whoever typed it: it is not.
-ANONYMOUS_PURPOSES = frozenset({Purpose.PASSWORD_RESET, Purpose.SIGNUP})
+ANONYMOUS_PURPOSES = frozenset({Purpose.PASSWORD_RESET, Purpose.SIGNUP, Purpose.DESK_RESET})
+
+#: What a code sent by an agent is bound to, instead of a session: any browser may type it, with the person's NIR.
+DESK_BINDING = "desk"
 
 
 class Lane(models.TextChoices):
@@ -32,6 +38,8 @@ class Lane(models.TextChoices):
     DEVICE = "device", "Appareil de confiance"
     #: After the right password (step-up at login) or in a signed-in session.
     PROVEN = "proven", "Mot de passe vérifié"
+    #: An agent at the desk or on the phone, for the person in front of them.
+    DESK = "desk", "Demande d'un agent"
 
 
 class OneTimeCode(models.Model):

@@ -33,7 +33,7 @@ from moncompte.messaging.services import message_queue
 from moncompte.verification import ceilings
 from moncompte.verification.context import binding_current
 from moncompte.verification.errors import CeilingReached, CodeError, CodeInvalid, CodeThrottled
-from moncompte.verification.models import ANONYMOUS_PURPOSES, Lane, OneTimeCode
+from moncompte.verification.models import ANONYMOUS_PURPOSES, DESK_BINDING, Lane, OneTimeCode, Purpose
 
 
 def _hmac(code_id_seed: str, code: str) -> str:
@@ -116,6 +116,13 @@ def codes_void_all(*, person_id: int) -> int:
     )
 
 
+def _binding(purpose: str) -> str:
+    """What the code is bound to: the session that asked, or for a code an agent sent, no session (DESK_BINDING)."""
+    if purpose == Purpose.DESK_RESET:
+        return hashlib.sha256(DESK_BINDING.encode()).hexdigest()[:32]
+    return binding_current()
+
+
 def code_issue(
     *, person: Person, purpose: str, medium: str, destination: str, lane: str = Lane.ANONYMOUS
 ) -> OneTimeCode:
@@ -129,7 +136,7 @@ def code_issue(
         raise ValueError("code_issue() needs a medium and a destination")
     if "@" in destination:
         destination = destination.strip().lower()  # one address, however it is typed, for the hourly limit
-    binding = binding_current()
+    binding = _binding(purpose)
     with transaction.atomic():
         Person.objects.select_for_update().filter(pk=person.pk).first()  # serialise concurrent sends for one person
         _check_resend_delay(person, purpose, binding)
@@ -171,7 +178,7 @@ def code_active(*, person: Person, purpose: str) -> OneTimeCode | None:
     """This session's code for the purpose, still in flight (None for a code another session asked for)."""
     return (
         OneTimeCode.objects.filter(
-            person=person, purpose=purpose, binding=binding_current(), used_at=None, voided_at=None
+            person=person, purpose=purpose, binding=_binding(purpose), used_at=None, voided_at=None
         )
         .order_by("-created_at")
         .first()
@@ -235,7 +242,7 @@ def code_verify(
     with transaction.atomic():
         otp = (
             OneTimeCode.objects.select_for_update()
-            .filter(person=person, purpose=purpose, binding=binding_current(), used_at=None, voided_at=None)
+            .filter(person=person, purpose=purpose, binding=_binding(purpose), used_at=None, voided_at=None)
             .order_by("-created_at")
             .first()
         )

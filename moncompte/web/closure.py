@@ -1,7 +1,7 @@
 """While the service is closed (incidents.switch), every page answers the maintenance page, HTTP 503 with
-Retry-After, before any session, cookie or database work; only the admin stays open, for the security team (who sign
-in there as usual). The phone channel asks the same switch itself, after checking the provider's signature, and
-speaks its notice (a provider needs a 200 and TwiML to say anything)."""
+Retry-After, before any session, cookie or database work; only the admin and the agents' sign-in stay open, for the
+security team (who sign in there as usual). The phone channel asks the same switch itself, after checking the
+provider's signature, and speaks its notice (a provider needs a 200 and TwiML to say anything)."""
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -16,10 +16,12 @@ class ClosedServiceMiddleware:
         self.get_response = get_response
         self.admin_prefix = "/" + settings.ADMIN_URL.lstrip("/")
         self.phone_prefix = "/" + settings.PHONE_URL.lstrip("/")
+        # The agents' sign-in: the security team signs in there to reach the admin and reopen the service.
+        self.agent_login_prefix = "/" + settings.DESK_URL.lstrip("/") + "connexion/"
 
     def __call__(self, request):
         closed = switch.closed()
-        if closed is None or request.path.startswith((self.admin_prefix, self.phone_prefix)):
+        if closed is None or request.path.startswith((self.admin_prefix, self.phone_prefix, self.agent_login_prefix)):
             return self.get_response(request)
         with translation.override(settings.LANGUAGE_CODE):
             body = render_to_string("maintenance.html", {"since": closed.since})

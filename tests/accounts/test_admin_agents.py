@@ -8,41 +8,35 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
 
-from moncompte.accounts import services
+from moncompte.accounts import agents, services
 from moncompte.accounts.models import Account, SessionRecord
 from moncompte.journal.models import Entry
 from moncompte.journal.services import undo
 from moncompte.lib import counters
 from moncompte.messaging.models import OutboxMessage
+from tests.agents import AGENT_PASSWORD, DESK_LOGIN, SECOND_FACTOR, agent_client, agent_make, totp_next_code
 from tests.factories import AccountFactory
 from tests.helpers import last_code, page_text, sign_in
 
-ADMIN_LOGIN = "/admin/login/"
+ADMIN_LOGIN = DESK_LOGIN
 ACCOUNTS = "/admin/accounts/account/"
 SESSIONS = "/admin/accounts/sessionrecord/"
 END_ALL = "/admin/accounts/sessionrecord/fermer-toutes/"
 DASHBOARD = "/mon-espace/"
 RESET = "/mot-de-passe-oublie/"
-AGENT_PASSWORD = "Ag3nt-Secret!"
 RETRY = re.compile(r"Vous pourrez réessayer à (\d{2}) h (\d{2}) \(dans (\d+) minutes?\)\.")
-STAFF_BACKEND = "moncompte.accounts.authentication.StaffBackend"
 
 
 def make_agent(login_id="agent", *permissions: str) -> Account:
-    agent = Account.objects.create_user(login_id, AGENT_PASSWORD, is_staff=True)
     codenames = permissions or ("view_account", "change_account", "view_sessionrecord")
-    agent.user_permissions.set(Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames))
-    return agent
+    return agent_make(login_id, permissions=tuple(f"accounts.{codename}" for codename in codenames))
 
 
 def admin_client(agent: Account, **defaults) -> Client:
-    client = Client(HTTP_HOST="localhost", **defaults)
-    client.force_login(agent, backend=STAFF_BACKEND)
-    return client
+    return agent_client(agent, Client(HTTP_HOST="localhost", **defaults))
 
 
 def citizen_client(account) -> Client:
@@ -71,7 +65,7 @@ def citizen(db):
 @pytest.mark.django_db
 @pytest.mark.parametrize("superuser", [False, True], ids=["agent", "superuser"])
 def test_the_change_form_shows_contacts_and_roles_read_only_and_a_post_changes_none_of_them(citizen, superuser):
-    agent = Account.objects.create_superuser("chef", AGENT_PASSWORD) if superuser else make_agent()
+    agent = agent_make("chef", superuser=True) if superuser else make_agent()
     client = admin_client(agent)
     url = f"{ACCOUNTS}{citizen.pk}/change/"
     before = Account.objects.get(pk=citizen.pk)
@@ -237,7 +231,7 @@ def test_the_correction_form_refuses_a_bad_value_and_an_agent_without_the_change
 
 def admin_login(password: str, ip: str):
     client = Client(HTTP_HOST="localhost", REMOTE_ADDR=ip)
-    response = client.post(ADMIN_LOGIN, {"username": "agent", "password": password, "next": "/admin/"})
+    response = client.post(ADMIN_LOGIN, {"username": "agent", "password": password})
     return client, response
 
 
@@ -252,12 +246,12 @@ def test_the_admin_login_refuses_an_identifier_failed_from_many_addresses_then_l
         admin_login("mauvais", "127.0.0.1")
     assert admin_login(AGENT_PASSWORD, "127.0.9.9")[1].status_code == 302
     for n in range(limit - settings.AXES_FAILURE_LIMIT):
-        assert admin_login("mauvais", f"127.0.1.{n + 1}")[1].status_code == 200
+        assert admin_login("mauvais", f"127.0.1.{n + 1}")[1].status_code == 400
 
     client, response = admin_login(AGENT_PASSWORD, "127.0.2.1")
 
     # The right password, from an address never used: refused, in French, with when to try again.
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "_auth_user_id" not in client.session
     text = page_text(response)
     assert "Trop de mots de passe incorrects ont été saisis pour cet identifiant." in text
@@ -272,7 +266,9 @@ def test_the_admin_login_refuses_an_identifier_failed_from_many_addresses_then_l
     monkeypatch.setattr(counters, "time", SimpleNamespace(time=lambda: later))
 
     client, response = admin_login(AGENT_PASSWORD, "127.0.2.1")
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == SECOND_FACTOR
+    assert client.get("/admin/").status_code == 302  # the password alone opens no admin page
+    client.post(SECOND_FACTOR, {"code": totp_next_code(agents.totp_confirmed(Account.objects.get(login_id="agent")))})
     assert client.get("/admin/").status_code == 200
 
 
@@ -299,7 +295,7 @@ def test_an_agent_ends_every_session_of_an_account_and_the_person_is_signed_out_
 
 @pytest.mark.django_db
 def test_a_superuser_ends_every_citizen_session_after_a_confirmation_and_it_is_journaled_once(citizen):
-    chef = Account.objects.create_superuser("chef", AGENT_PASSWORD)
+    chef = agent_make("chef", superuser=True)
     admin = admin_client(chef)
     assert admin.get(SESSIONS).status_code == 200  # the agent's own session gets its record
     first, second = citizen_client(citizen), citizen_client(AccountFactory())

@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 from django.core.files.storage import default_storage
 
-from moncompte.accounts.models import Account
 from moncompte.agency.services import answer_send
 from moncompte.partners.connectors import AgencyRequest
+from tests.agents import agent_client, agent_make
 from tests.procedures.helpers import image_bytes, upload
 
 
@@ -36,7 +36,7 @@ def document_url(answer) -> str:
 
 
 def test_an_agent_reads_the_answer_and_downloads_its_file_as_an_attachment(client, answer):
-    client.force_login(Account.objects.create_superuser("agent", "Ag3nt-Secret!"))
+    agent_client(agent_make("agent", superuser=True), client)
 
     listing = client.get("/admin/agency/agencyanswer/")
     page = client.get(f"/admin/agency/agencyanswer/{answer.pk}/change/")
@@ -59,7 +59,7 @@ def test_an_agent_reads_the_answer_and_downloads_its_file_as_an_attachment(clien
 
 
 def test_the_admin_cannot_add_change_or_delete_an_answer(client, answer):
-    client.force_login(Account.objects.create_superuser("agent", "Ag3nt-Secret!"))
+    agent_client(agent_make("agent", superuser=True), client)
 
     assert client.get("/admin/agency/agencyanswer/add/").status_code == 403
     assert client.post(f"/admin/agency/agencyanswer/{answer.pk}/delete/").status_code == 403
@@ -69,13 +69,12 @@ def test_a_citizen_or_an_agent_without_the_permission_cannot_download(client, an
     client.force_login(delegated.holder_account)
     assert client.get(document_url(answer)).status_code == 302  # to the admin's login page
 
-    agent = Account.objects.create_user("agent-sans-droit", "Ag3nt-Secret!", is_staff=True)
-    client.force_login(agent)
+    agent_client(agent_make("agent-sans-droit"), client)
     assert client.get(document_url(answer)).status_code == 403
 
 
 def test_a_file_of_another_answer_is_not_found(client, answer):
-    client.force_login(Account.objects.create_superuser("agent", "Ag3nt-Secret!"))
+    agent_client(agent_make("agent", superuser=True), client)
 
     assert (
         client.get(f"/admin/agency/agencyanswer/{answer.pk + 1}/pieces/{answer.documents.get().pk}/").status_code

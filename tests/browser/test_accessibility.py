@@ -162,6 +162,16 @@ def test_axe_finds_nothing_serious_on_the_pages_signed_out(axe_scan, viewport, j
     click(page, "Recevoir un code")
     expect(page).to_have_url(re.compile(r"/mot-de-passe-oublie/code/$"))
     scan.check("password reset, code and new password")
+    # The code an agent sent from the desk (issue 13, item 3); the desk's own pages: test_desk.py.
+    scan.goto("/mot-de-passe-oublie/code-conseiller/", "password reset, agent's code")
+    click(page, "Enregistrer mon nouveau mot de passe")
+    scan.check("password reset, agent's code, empty form sent")
+    field(page, "Numéro de Sécurité sociale").fill(migrated.person.nir)
+    field(page, "Code reçu").fill("00000000")
+    set_new_password(page, NEW_PASSWORD)
+    click(page, "Enregistrer mon nouveau mot de passe")
+    expect(page.locator("#id_code-messages")).to_contain_text("Code incorrect.")
+    scan.check("password reset, agent's code, wrong code")
 
     scan.goto("/creer-mon-compte/", "signup")
     field(page, "Numéro de Sécurité sociale").fill(child.nir)

@@ -5,21 +5,21 @@ passes axe-core, with and without JavaScript, at desktop and phone widths."""
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 from playwright.sync_api import Page, expect
 
+from moncompte.accounts import agents
 from moncompte.accounts.models import Account
 from moncompte.households.models import Role
 from moncompte.identity.models import Person
 from moncompte.identity.nir import nir_grouped, nir_key
 from moncompte.identity.provisional import new_provisional_id, provisional_grouped
 from moncompte.messaging.models import OutboxMessage
+from tests.agents import AGENT_PASSWORD, SECOND_FACTOR, agent_make, totp_next_code
 from tests.browser.axe import MODE_IDS, MODES
 from tests.browser.helpers import PASSWORD_LABEL, click, field, login, sign_out
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, make_nir
 
 AGENT_LOGIN = "agent-accueil-lyon"
-AGENT_PASSWORD = "Ag3nt-Secret-Caf!"
 PAGE = "/identifiant-provisoire/"
 FAILED = "Identifiant provisoire ou mot de passe incorrect."
 LINKED = "Votre numéro de Sécurité sociale a été rattaché à votre compte"
@@ -39,14 +39,21 @@ def provisional_login(page: Page, identifier: str, password: str) -> None:
 
 
 def make_agent() -> Account:
-    """A counter agent: staff, allowed to see and change people in the admin, nothing else (no superuser)."""
-    agent = AccountFactory(person=None, login_id=AGENT_LOGIN, email="agent@caf.test", is_staff=True)
-    agent.set_password(AGENT_PASSWORD)
-    agent.save()
-    agent.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="identity", codename__in=["view_person", "change_person"])
-    )
-    return agent
+    """A counter agent with their authenticator application enrolled: allowed to see and change people in the admin,
+    nothing else (no role, no superuser)."""
+    return agent_make(AGENT_LOGIN, permissions=("identity.view_person", "identity.change_person"))
+
+
+def agent_signs_in(page: Page, agent: Account) -> None:
+    """The admin sends a signed-out agent to the desk's login: the password, then the application's code; back to
+    the admin page asked for."""
+    expect(page).to_have_url(re.compile(r"/guichet/connexion/\?next="))
+    field(page, "Identifiant").fill(agent.login_id)
+    field(page, "Mot de passe").fill(AGENT_PASSWORD)
+    page.get_by_role("button", name="Continuer").click()
+    expect(page).to_have_url(re.compile(rf"{SECOND_FACTOR}$"))
+    field(page, "Code").fill(totp_next_code(agents.totp_confirmed(agent)))
+    page.get_by_role("button", name="Me connecter").click()
 
 
 def test_a_provisional_id_holder_signs_in_is_linked_to_a_nir_then_signs_in_with_it(
@@ -58,7 +65,7 @@ def test_a_provisional_id_holder_signs_in_is_linked_to_a_nir_then_signs_in_with_
     MembershipFactory(case=CaseFactory(), person=person, role=Role.HOLDER)
     account = AccountFactory(person=person, login_id=person.provisional_id)
     provisional_id = person.provisional_id
-    make_agent()
+    agent = make_agent()
 
     # She signs in with the identifier as printed on the agency's letter, typed in lower case.
     page = open_page()
@@ -68,13 +75,13 @@ def test_a_provisional_id_holder_signs_in_is_linked_to_a_nir_then_signs_in_with_
     expect(page.get_by_role("main")).to_contain_text(provisional_id)
     sign_out(page)
 
-    # An agent links her NIR in the admin: the action, then its form.
+    # An agent links her NIR in the admin (signed in at the desk's login, with the second factor): the action, then
+    # its form.
     nir = make_nir(sex="2", year=person.birth_date.year, seq=7731)
     agent_page = new_context().new_page()  # the admin's pages are Django's (see test_separation.py)
     agent_page.goto(f"/admin/identity/person/?q={person.birth_name}")
-    field(agent_page, "Identifiant").fill(AGENT_LOGIN)
-    field(agent_page, "Mot de passe").fill(AGENT_PASSWORD)
-    agent_page.get_by_role("button", name="Connexion").click()
+    agent_signs_in(agent_page, agent)
+    expect(agent_page).to_have_url(re.compile(rf"/admin/identity/person/\?q={person.birth_name}$"))
     row = agent_page.get_by_role("row").filter(has_text=person.birth_name)
     row.get_by_role("checkbox").check()
     agent_page.locator("select[name=action]").select_option(label="Rattacher un NIR")

@@ -7,12 +7,12 @@ import re
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from moncompte.accounts import agents
 from moncompte.households.models import Membership, Role, SeparationRequest
 from moncompte.messaging.models import OutboxMessage
+from tests.agents import AGENT_PASSWORD, SECOND_FACTOR, agent_make, totp_next_code
 from tests.browser.helpers import choose, click, field, login
-from tests.factories import AccountFactory, family
-
-AGENT_PASSWORD = "Ag3nt-Secret-Caf!"
+from tests.factories import family
 
 
 def heading(page: Page):
@@ -24,11 +24,7 @@ def test_the_holder_declares_a_separation_and_an_agent_processes_it_in_the_admin
 ):
     f = family(children=1)
     child = f.children[0]
-    agent = AccountFactory(
-        person=None, login_id="agent-durand", email="agent@caf.test", is_staff=True, is_superuser=True
-    )
-    agent.set_password(AGENT_PASSWORD)
-    agent.save()
+    agent = agent_make("agent-durand", superuser=True)  # authenticator application enrolled
 
     # The holder declares: the partner leaves, the child goes with them.
     holder_page = open_page()
@@ -62,12 +58,18 @@ def test_the_holder_declares_a_separation_and_an_agent_processes_it_in_the_admin
     assert OutboxMessage.objects.filter(to=f.partner_account.email, template__endswith="separation_declared").exists()
 
     # An agent processes it in the admin. Django's admin pages are not held to the citizen pages' console checks
-    # (accessibility of the admin's own login and search forms is Django's): a plain page, without `open_page`.
+    # (accessibility of the admin's own search forms is Django's): a plain page, without `open_page`. The admin sends
+    # the signed-out agent to the desk's login: the password, then the application's code, then back to the admin.
     agent_page = new_context().new_page()
     agent_page.goto("/admin/households/separationrequest/")
+    expect(agent_page).to_have_url(re.compile(r"/guichet/connexion/\?next="))
     field(agent_page, "Identifiant").fill("agent-durand")
     field(agent_page, "Mot de passe").fill(AGENT_PASSWORD)
-    agent_page.get_by_role("button", name="Connexion").click()
+    agent_page.get_by_role("button", name="Continuer").click()
+    expect(agent_page).to_have_url(re.compile(rf"{SECOND_FACTOR}$"))
+    field(agent_page, "Code").fill(totp_next_code(agents.totp_confirmed(agent)))
+    agent_page.get_by_role("button", name="Me connecter").click()
+    expect(agent_page).to_have_url(re.compile(r"/admin/households/separationrequest/$"))
     row = agent_page.get_by_role("row").filter(has_text=f.case.case_number)
     expect(row).to_contain_text("À traiter")
     row.get_by_role("checkbox").check()

@@ -1,14 +1,14 @@
 import pytest
 
-from moncompte.accounts.models import Account
+from tests.agents import agent_client, agent_make
 from tests.factories import MembershipFactory
 
 
 @pytest.mark.django_db
 def test_agents_see_cases_people_and_import_runs_in_the_admin_without_pin_or_full_nir(client):
     membership = MembershipFactory()
-    agent = Account.objects.create_superuser("agent", "Ag3nt-Secret!")
-    client.force_login(agent)
+    agent = agent_make("agent", superuser=True)
+    agent_client(agent, client)
     for url in [
         "/admin/legacy/importrun/",
         "/admin/households/case/",
@@ -28,8 +28,8 @@ def test_an_agent_s_correction_of_a_person_is_journaled_and_can_be_undone(client
     from moncompte.journal.services import undo
 
     person = MembershipFactory(person__birth_name="Dupond").person
-    agent = Account.objects.create_superuser("agent", "Ag3nt-Secret!")
-    client.force_login(agent)
+    agent = agent_make("agent", superuser=True)
+    agent_client(agent, client)
     url = f"/admin/identity/person/{person.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200 and person.nir not in page.content.decode()

@@ -7,10 +7,9 @@ dashboard does not call a limited person's own line the household."""
 import datetime
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.utils import timezone
 
-from moncompte.accounts.models import Account, SecurityReport, SessionRecord
+from moncompte.accounts.models import SecurityReport, SessionRecord
 from moncompte.households import policy
 from moncompte.households.delegation import delegation_grant, delegation_revoke
 from moncompte.households.models import Case, Delegation, Invitation, Membership, SeparationRequest, SignupRequest
@@ -19,6 +18,7 @@ from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
 from moncompte.verification.services import code_issue
+from tests.agents import agent_client, agent_make
 from tests.factories import family
 from tests.helpers import page_text
 
@@ -133,8 +133,8 @@ def test_an_old_revocation_is_not_undone_over_the_holders_later_decision():
 
 @pytest.fixture
 def agent(client):
-    account = Account.objects.create_superuser("agent-review", "Ag3nt-Secret!")
-    sign_in(client, account, STAFF_BACKEND)
+    account = agent_make("agent-review", roles=("security",), superuser=True)
+    agent_client(account, client)
     return account
 
 
@@ -168,11 +168,8 @@ def test_undoing_the_processing_in_the_admin_tells_the_holder_and_the_partner(cl
 def test_an_agent_who_may_only_read_declarations_cannot_process_or_undo_them(client):
     f = family()
     request = declare(f, leaving=f.partner, children={f.children[0].pk: "staying"})
-    reader = Account.objects.create(login_id="agent-lecture", is_staff=True)
-    reader.set_password("Ag3nt-Secret!")
-    reader.save()
-    reader.user_permissions.add(Permission.objects.get(codename="view_separationrequest"))
-    sign_in(client, reader, STAFF_BACKEND)
+    reader = agent_make("agent-lecture", permissions=("households.view_separationrequest",))
+    agent_client(reader, client)
 
     response = client.get(SEPARATIONS)
     assert response.status_code == 200 and "Traiter la séparation" not in response.content.decode()

@@ -7,13 +7,13 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from moncompte.accounts.models import Account
 from moncompte.households import separation as separation_module
 from moncompte.households.models import Case, Delegation, Membership, Role, SeparationRequest
 from moncompte.households.separation import SeparationError, separation_declare, separation_process
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
+from tests.agents import agent_client, agent_make
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, family
 from tests.helpers import errors, page_text
 
@@ -411,8 +411,8 @@ def test_after_processing_each_sees_their_own_case(client):
 
 @pytest.fixture
 def agent(client):
-    account = Account.objects.create_superuser("agent-separations", "Ag3nt-Secret!")
-    client.force_login(account, backend="moncompte.accounts.authentication.StaffBackend")
+    account = agent_make("agent-separations", superuser=True)
+    agent_client(account, client)
     return account
 
 

@@ -5,7 +5,6 @@ the person told once, the link journaled and undoable; a NIR someone else holds 
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -18,6 +17,8 @@ from moncompte.journal import kinds
 from moncompte.journal.models import Entry
 from moncompte.journal.services import undo
 from moncompte.messaging.models import OutboxMessage
+from tests.agents import agent_client as signed_in_agent
+from tests.agents import agent_make
 from tests.factories import AccountFactory, PersonFactory, make_nir
 from tests.helpers import page_text
 
@@ -208,17 +209,11 @@ def test_the_database_refuses_a_nir_beside_a_provisional_id():
 
 
 def make_agent(*codenames: str) -> Account:
-    agent = Account.objects.create_user("agent-accueil", AGENT_PASSWORD, is_staff=True)
-    agent.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="identity", codename__in=codenames or ("view_person",))
-    )
-    return agent
+    return agent_make("agent-accueil", permissions=tuple(f"identity.{name}" for name in codenames or ("view_person",)))
 
 
 def admin_client(agent: Account) -> Client:
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(agent, backend=STAFF_BACKEND)
-    return client
+    return signed_in_agent(agent)
 
 
 def link_url(person: Person) -> str:

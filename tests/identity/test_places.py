@@ -9,6 +9,7 @@ import pytest
 from django.template import Context, Template
 
 from moncompte.identity import places
+from tests.agents import agent_client, agent_make
 from tests.helpers import page_text, sign_in
 
 INFO = "/mon-espace/mes-informations/"
@@ -186,12 +187,10 @@ def test_the_readable_document_shows_the_places_by_name(client, migrated):
 
 
 def test_agents_see_the_places_by_name_in_the_admin(client, migrated):
-    from moncompte.accounts.models import Account
-
     person = migrated.person
     person.birthplace = "97411"
     person.save()
-    client.force_login(Account.objects.create_superuser("agent", "Ag3nt-Secret!"))
+    agent_client(agent_make(superuser=True), client)
 
     assert "Saint-Denis (97411)" in page_text(client.get("/admin/identity/person/"))
     assert "Saint-Denis (97411)" in page_text(client.get(f"/admin/identity/person/{person.pk}/change/"))

@@ -1,33 +1,29 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
 
-from moncompte.accounts.models import Account
 from moncompte.households import delegation as delegations
 from moncompte.incidents import services
 from moncompte.journal.context import acting
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
+from tests.agents import agent_client as signed_in_agent
+from tests.agents import agent_make
 from tests.factories import family
 from tests.incidents.helpers import entry_at, in_the_window
 from tests.incidents.processes import environment_for
 
-STAFF_BACKEND = "moncompte.accounts.authentication.StaffBackend"
 #: 10 October 2021 at 21:00, Paris time: the window of the seed's incident.
 OCTOBER_10 = timezone.make_aware(datetime.datetime(2021, 10, 10, 21, 0))
 HOUR = datetime.timedelta(hours=1)
 
 
-def agent_client(login_id: str, *codenames: str) -> Client:
-    agent = Account.objects.create_user(login_id, "Ag3nt-Secret-Caf!", is_staff=True)
-    agent.user_permissions.set(Permission.objects.filter(content_type__app_label="incidents", codename__in=codenames))
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(agent, backend=STAFF_BACKEND)
-    client.agent = agent
-    return client
+def agent_client(login_id: str, *codenames: str, roles: tuple[str, ...] = ()) -> Client:
+    """An agent in the admin with these incidents permissions (or roles), second factor proven."""
+    agent = agent_make(login_id, roles=roles, permissions=tuple(f"incidents.{codename}" for codename in codenames))
+    return signed_in_agent(agent)
 
 
 @pytest.fixture
@@ -39,7 +35,7 @@ def environment(tmp_path, transactional_db) -> dict[str, str]:
 @pytest.fixture
 def security_team(db) -> Client:
     """An agent of the security team in the admin: incidents, and closing the service."""
-    return agent_client("equipe-securite", "view_incident", "add_incident", "change_incident", "close_service")
+    return agent_client("equipe-securite", roles=("security",))
 
 
 @pytest.fixture

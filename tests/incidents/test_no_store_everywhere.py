@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from moncompte.accounts.models import Account
+from tests.agents import agent_client, agent_make
 from tests.test_access_matrix import (  # noqa: F401 (case_system: a fixture)
     DELEGATED,
     ROUTES,
@@ -151,8 +152,7 @@ def admin_url(name: str, arguments: set[str]) -> str:
 # django-dsfr's own admin (its site settings) has a URLField without `assume_scheme`: Django warns on its add page.
 @pytest.mark.filterwarnings("ignore:The default scheme will be changed::")
 def test_every_url_of_the_admin_answers_an_agent_private_no_store_vary_cookie(client):
-    agent = Account.objects.create_superuser("agent-cache", "Ag3nt-Secret-Caf!")
-    client.force_login(agent, backend=STAFF_BACKEND)
+    agent_client(agent_make("agent-cache", roles=("security",), superuser=True), client)
 
     failures, status_of, unbuilt = [], {}, []
     patterns = admin_url_patterns()

@@ -22,6 +22,7 @@ from moncompte.journal.context import acting
 from moncompte.journal.middleware import JournalContextMiddleware
 from moncompte.journal.models import Channel, Entry
 from moncompte.journal.services import UndoError, record, undo
+from tests.agents import agent_client, agent_make
 from tests.factories import AccountFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -261,8 +262,8 @@ def test_undoing_an_account_creation_removes_the_account():
 
 @pytest.fixture
 def agent(client):
-    superuser = Account.objects.create_superuser("agent", "Agent-Secret-2024!")
-    client.force_login(superuser, backend="moncompte.accounts.authentication.StaffBackend")
+    superuser = agent_make(roles=("security",), superuser=True)
+    agent_client(superuser, client)
     return superuser
 
 

@@ -9,9 +9,7 @@ an alert (journal + admin) when one is reached. The sprays are played through HT
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core import checks
-from django.test import Client
 
 from moncompte.accounts.models import Account
 from moncompte.households.models import Role
@@ -34,6 +32,7 @@ from tests.accounts.login_attack import (
     reset_request,
     trusted_browser,
 )
+from tests.agents import agent_client, agent_make
 from tests.factories import AccountFactory, CaseFactory, MembershipFactory, PersonFactory, make_nir
 from tests.helpers import errors, last_code, page_text, rewind_code_ceilings
 
@@ -278,10 +277,7 @@ def test_the_security_team_sees_the_alerts_in_the_admin(settings):
     sprayer = browser(SPRAYER)
     for n in range(settings.OTP_REQUESTS_PER_ADDRESS_PER_HOUR):
         reset_request(sprayer, make_nir(seq=885_000 + n))
-    agent = Account.objects.create_user("securite", "Ag3nt-Secret!", is_staff=True)
-    agent.user_permissions.set(Permission.objects.filter(codename="view_securityalert"))
-    admin = Client(HTTP_HOST="localhost")
-    admin.force_login(agent, backend="moncompte.accounts.authentication.StaffBackend")
+    admin = agent_client(agent_make("securite", roles=("security",)))
 
     page = admin.get("/admin/journal/securityalert/")
 

@@ -116,6 +116,17 @@ class ResetCompleteForm(NewPasswordForm):
         return "".join(self.cleaned_data["code"].split())
 
 
+class DeskResetForm(NewPasswordForm):
+    """« J'ai reçu un code d'un conseiller »: the NIR, the code an agent sent, the new password."""
+
+    identifier = ResetIdentifierField()
+    code = code_field(Purpose.DESK_RESET)
+    field_order = ["identifier", "code", "password1", "password2"]
+
+    def clean_code(self):
+        return "".join(self.cleaned_data["code"].split())
+
+
 class PasswordChangeForm(NewPasswordForm):
     """Re-authentication first: the current password, then the new one."""
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("identifiant-provisoire/", views.provisional_id_view, name="provisional_id"),
     path("mot-de-passe-oublie/", views.password_reset_request_view, name="password_reset"),
     path("mot-de-passe-oublie/code/", views.password_reset_complete_view, name="password_reset_complete"),
+    path("mot-de-passe-oublie/code-conseiller/", views.password_reset_desk_view, name="password_reset_desk"),
     path("premiere-connexion/mot-de-passe/", views.migration_password_view, name="migration_password"),
     path("premiere-connexion/coordonnees/", views.migration_contact_view, name="migration_contact"),
     path("premiere-connexion/coordonnees/code/", views.migration_contact_code_view, name="migration_contact_code"),

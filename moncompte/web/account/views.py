@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, update_session_auth_hash
-from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -64,6 +63,7 @@ from moncompte.verification.services import (
     resend_wait_message,
 )
 from moncompte.web.account.forms import (
+    DeskResetForm,
     LoginForm,
     PasswordChangeForm,
     ProvisionalLoginForm,
@@ -378,14 +378,7 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
 
 def sign_out(request: HttpRequest) -> None:
     """End the session, and its record in "Mes sessions"."""
-
-    if request.user.is_authenticated:
-        sessions.session_record_end(
-            account=request.user,
-            record_id=request.session.get(sessions.SESSION_RECORD_KEY),
-            reason=sessions.EndReason.LOGOUT,
-        )
-    auth_logout(request)
+    sessions.session_end_current(request)
 
 
 @require_POST
@@ -667,11 +660,7 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
                 form.add_error("password1", error)
         if not form.errors:
             del request.session[RESET_SESSION_KEY]
-            # The person proved a code sent to their contact: the failures counted against their NIR start again.
-            login_failures_clear(account.login_id)
-            start_session(request, account, via="password_reset")
-            messages.success(request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
-            return redirect("accounts:dashboard")
+            return _reset_done(request, account)
     context = {
         "form": form,
         "medium": state["medium"],
@@ -682,6 +671,62 @@ def password_reset_complete_view(request: HttpRequest) -> HttpResponse:
         "not_sent_message": _reset_not_sent_message(state["medium"]),
     }
     return render(request, "account/password_reset_complete.html", context, status=form_status(form))
+
+
+def _reset_done(request: HttpRequest, account: Account) -> HttpResponse:
+    """The person proved a code sent to their contact: the failures counted against their NIR start again, and they
+    are signed in."""
+    login_failures_clear(account.login_id)
+    start_session(request, account, via="password_reset")
+    messages.success(request, _("Votre nouveau mot de passe est enregistré. Vous êtes connecté."))
+    return redirect("accounts:dashboard")
+
+
+DESK_RESET_SESSION_KEY = "password_reset_desk"
+
+
+@sensitive_post_parameters("password1", "password2", "code")
+@require_http_methods(["GET", "POST"])
+def password_reset_desk_view(request: HttpRequest) -> HttpResponse:
+    """« J'ai reçu un code d'un conseiller »: an agent sent a reset code to the person's validated contact (the desk);
+    the person types their NIR, that code and a new password. Anyone may type any NIR here, so every try is counted
+    in the session and, per NIR, address and service, by the ceilings; the answers are the same whether a code, or a
+    person, is behind the NIR."""
+    form = DeskResetForm(posted(request), account=None)
+    if form.is_valid():
+        nir = form.cleaned_data["identifier"]
+        person = person_get_by_login_id(nir)
+        guard = ceilings.guard_for(nir, person_id=person.pk if person else None, device_hint=True).as_state()
+        active = (
+            code_active(person=person, purpose=Purpose.DESK_RESET)
+            if person is not None and services.password_reset_allowed(person)
+            else None
+        )
+        state = request.session.get(DESK_RESET_SESSION_KEY)
+        # Another NIR, or a new code an agent sent since: a count of its own (the ceilings count every try).
+        if not state or state.get("guard") != guard or state.get("code") != (active.pk if active else None):
+            state = {"started": time.time(), "attempts": 0, "guard": guard, "code": active.pk if active else None}
+        with minimum_duration(RESET_MIN_DURATION):
+            try:
+                code_attempt_counted(state, matches=active is not None)
+                account = services.password_reset_complete(
+                    person=person,
+                    code=form.cleaned_data["code"],
+                    password=form.cleaned_data["password1"],
+                    purpose=Purpose.DESK_RESET,
+                )
+            except CodeInvalid as error:
+                request.session[DESK_RESET_SESSION_KEY] = state
+                form.add_error("code", error.message)
+            except ValidationError as error:
+                state["attempts"] -= 1  # the right code, a password refused: neither used up nor counted
+                request.session[DESK_RESET_SESSION_KEY] = state
+                form.add_error("password1", error)
+        if not form.errors:
+            request.session.pop(DESK_RESET_SESSION_KEY, None)
+            return _reset_done(request, account)
+    context = {"form": form, "minutes": settings.OTP_LIFETIME // 60, "reset_url": reverse("accounts:password_reset")}
+    return render(request, "account/password_reset_desk.html", context, status=form_status(form))
 
 
 def _reset_not_sent_message(medium: str) -> str:

@@ -8,9 +8,9 @@ import re
 import pytest
 from django.utils import timezone
 
-from moncompte.accounts.models import Account
 from moncompte.households.models import Delegation, DelegationOrigin, Invitation, Role, SignupRequest
 from moncompte.households.separation import separation_declare
+from tests.agents import agent_client, agent_make
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory, family
 from tests.helpers import page_text
 
@@ -169,8 +169,8 @@ def test_signed_out_people_and_agents_are_sent_elsewhere(client):
     for path in ("/mon-foyer/", f"/mon-foyer/{f.case.case_number}/"):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"].startswith("/connexion/")
-    agent = Account.objects.create_superuser("agent-foyer", "Ag3nt-Secret!")
-    client.force_login(agent, backend="moncompte.accounts.authentication.StaffBackend")
+    agent = agent_make("agent-foyer", superuser=True)
+    agent_client(agent, client)
     assert client.get("/mon-foyer/")["Location"] == "/admin/"
     assert client.get(f"/mon-foyer/{f.case.case_number}/").status_code == 404
 
@@ -205,8 +205,8 @@ def test_agents_list_delegations_signup_requests_invitations_and_separations_rea
         new_address="1 place du Marché\n13001 Marseille",
         children={f.children[0].pk: "staying"},
     )
-    agent = Account.objects.create_superuser("agent-lists", "Ag3nt-Secret!")
-    client.force_login(agent, backend="moncompte.accounts.authentication.StaffBackend")
+    agent = agent_make("agent-lists", superuser=True)
+    agent_client(agent, client)
     for model, obj in [
         ("delegation", Delegation.objects.get()),
         ("signuprequest", SignupRequest.objects.get()),

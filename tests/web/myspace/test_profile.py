@@ -8,13 +8,13 @@ import re
 import pytest
 from django.utils import timezone
 
-from moncompte.accounts.models import Account
 from moncompte.households.models import Role
 from moncompte.identity import services as identity_services
 from moncompte.identity.models import CorrectionRequest
 from moncompte.identity.nir import parse_nir
 from moncompte.journal import services as journal
 from moncompte.journal.models import Entry
+from tests.agents import agent_client, agent_make
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 from tests.helpers import errors, page_text, password_typed_long_ago, sign_in
 
@@ -114,8 +114,8 @@ def test_my_information_shows_nothing_of_the_other_members(client, family):
 
 def test_my_information_needs_a_signed_in_person(client, db):
     assert client.get(INFO)["Location"] == f"{LOGIN}?next={INFO}"
-    agent = Account.objects.create_superuser("agent", "Ag3nt-Secret!")
-    client.force_login(agent)
+    agent = agent_make("agent", superuser=True)
+    agent_client(agent, client)
     assert client.get(INFO)["Location"] == "/admin/"
 
 
@@ -169,8 +169,8 @@ def test_a_bad_error_report_is_refused_with_a_french_message_and_files_nothing(c
 
 def test_agents_see_the_error_reports_in_the_admin_and_mark_them_handled(client, family):
     identity_services.correction_request_file(person=family.holder.person, topic="birth", message="Né le 2 mai")
-    agent = Account.objects.create_superuser("agent", "Ag3nt-Secret!")
-    client.force_login(agent)
+    agent = agent_make("agent", superuser=True)
+    agent_client(agent, client)
 
     listing = client.get("/admin/identity/correctionrequest/?status__exact=open")
     assert listing.status_code == 200

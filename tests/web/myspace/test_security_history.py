@@ -12,6 +12,7 @@ from moncompte.accounts.selectors import device_label, ip_masked
 from moncompte.households.models import Role
 from moncompte.journal.models import Entry
 from moncompte.messaging.models import OutboxMessage
+from tests.agents import agent_client, agent_make
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 from tests.helpers import page_text, sign_in
 
@@ -237,9 +238,8 @@ def test_reporting_needs_a_signed_in_person(client, db):
 def test_the_security_team_sees_the_reports_in_the_admin_and_marks_them_handled(client, signed_in):
     entry = Entry.objects.get(kind="login.succeeded")
     client.post(REPORT, {"entry": entry.pk})
-    agent = Account.objects.create_superuser("securite", "S3curite-Caf!")
-    admin = new_client()
-    admin.force_login(agent)
+    agent = agent_make("securite", roles=("security",))
+    admin = agent_client(agent, new_client())
 
     listing = admin.get("/admin/accounts/securityreport/?handled_at__isnull=True")
     assert listing.status_code == 200 and "login.succeeded" in page_text(listing)
