@@ -501,6 +501,10 @@ ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 PHONE_URL = "telephone/"
 # The agents' screens (moncompte/desk): their sign-in, the desk that receives a person, the supervisors' list.
 DESK_URL = "guichet/"
+# Searches per agent and clock hour at the desk (a case number or a NIR): past it, refused until the next hour, alert.
+DESK_SEARCHES_PER_HOUR = env.int("DESK_SEARCHES_PER_HOUR", default=60)
+# An exchange with a person ends by itself after this many minutes (the agent searches again).
+DESK_EXCHANGE_MINUTES = env.int("DESK_EXCHANGE_MINUTES", default=60)
 # django-otp: the name authenticator applications show beside an agent's codes.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Mon Compte (agents)")
 SITE_TITLE = "Mon Compte"

@@ -438,7 +438,8 @@ ROUTES: dict[str, Route] = {
         post_agents={UNENROLLED: OK, "*": REDIRECT},
     ),
     # Every verified agent's own backup codes (a POST makes new ones).
-    "desk:backup_codes": agent_screen(SIGNED_IN_AGENTS, get=OK, post=REDIRECT),
+    # An empty POST: new codes need a code of the application (400).
+    "desk:backup_codes": agent_screen(SIGNED_IN_AGENTS, get=OK, post=400),
     "desk:logout": Route(
         own=NOT_ALLOWED, anonymous=NOT_ALLOWED, post_own=REDIRECT, agents=NOT_ALLOWED, post_agents=REDIRECT
     ),
@@ -452,7 +453,8 @@ ROUTES: dict[str, Route] = {
     "desk:exchange_end": EXCHANGE_ACTION,
     # The supervisors' list of agents: accounts.second_factor_reset, which a superuser holds too (every permission
     # outside the security team's). An empty POST is refused with a message on the page (200).
-    "desk:team": agent_screen((SUPERVISOR, SUPERUSER), get=OK, post=OK),
+    # Supervisors and the security team reset second factors (each only of agents whose roles theirs cover).
+    "desk:team": agent_screen((SUPERVISOR, SECURITY, SUPERUSER), get=OK, post=OK),
 }
 
 #: URL names checked elsewhere: the admin (staff only: its security pages by every agent role in ADMIN_PAGES below,

@@ -76,6 +76,7 @@ ROLES: dict[str, Role] = {
         "Équipe sécurité",
         "incidents, fermeture du service, signalements « Ce n'était pas moi », alertes et journal",
         (
+            "accounts.second_factor_reset",
             "incidents.view_incident",
             "incidents.add_incident",
             "incidents.change_incident",
@@ -276,13 +277,16 @@ def enrolment_confirm(*, account: Account, device: TOTPDevice, token: str) -> li
     return codes
 
 
-def second_factor_check(*, account: Account, token: str) -> TOTPDevice | StaticDevice:
+def second_factor_check(*, account: Account, token: str, application_only: bool = False) -> TOTPDevice | StaticDevice:
     """A code of the agent's application (6 digits) or one of their backup codes: the device that took it (used up,
     for a backup code), or SecondFactorRefused (journaled); SecondFactorWait while the device is slowed down."""
     typed = "".join(ch for ch in str(token) if ch.isalnum()).lower()[:16]
     device: TOTPDevice | StaticDevice | None
     with transaction.atomic():
-        if typed.isdigit() and len(typed) == 6:
+        if application_only and not (typed.isdigit() and len(typed) == 6):
+            device = None
+            accepted = False
+        elif typed.isdigit() and len(typed) == 6:
             device = TOTPDevice.objects.select_for_update().filter(user=account, confirmed=True).first()
             if device is not None:
                 _allowed(device)
@@ -297,6 +301,8 @@ def second_factor_check(*, account: Account, token: str) -> TOTPDevice | StaticD
             journal.record("agent.second_factor_failed", after={"account": account.pk, "step": "login"})
         elif isinstance(device, StaticDevice):
             journal.record("agent.backup_code_used", after={"account": account.pk, "left": backup_codes_left(account)})
+        else:
+            journal.record("agent.second_factor_verified", after={"account": account.pk})
     if not accepted:  # raised once the entry is committed
         raise SecondFactorRefused
     return device
@@ -320,6 +326,11 @@ def second_factor_reset(*, agent: Account, by: Account, reason: str) -> None:
     if agent.pk == by.pk:
         raise AgentError("Vous ne pouvez pas réinitialiser votre propre double authentification : demandez-le à un "
                          "autre superviseur.")  # fmt: skip
+    if not may_reset(by, agent):
+        raise AgentError(
+            f"{agent.login_id} a des droits que vous n'avez pas : sa double authentification ne peut être "
+            "réinitialisée que par un agent qui les a aussi (l'équipe sécurité pour les siens)."
+        )
     if not reason.strip():
         raise AgentError("Indiquez le motif de la réinitialisation.")
     TOTPDevice.objects.filter(user=agent).delete()
@@ -329,6 +340,21 @@ def second_factor_reset(*, agent: Account, by: Account, reason: str) -> None:
         "agent.second_factor_reset",
         after={"account": agent.pk, "login_id": agent.login_id, "reason": reason.strip()[:500], "sessions": ended},
     )
+
+
+def may_reset(by: Account, agent: Account) -> bool:
+    """Whether `by` may reset `agent`'s second factor: someone else, with the permission, whose roles give at least
+    what the agent's give (a supervisor cannot strip the security team's second factor, nor a superuser's, to enrol
+    their own application on it)."""
+    if agent.pk == by.pk or not by.has_perm("accounts.second_factor_reset"):
+        return False
+    if agent.is_superuser and not by.is_superuser:
+        return False
+    return _role_permissions(agent) <= _role_permissions(by)
+
+
+def _role_permissions(account: Account) -> set[str]:
+    return {name for key in roles_of(account) for name in ROLES[key].permissions}
 
 
 def backup_code_hash(code: str) -> str:

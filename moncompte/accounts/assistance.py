@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 
 from moncompte.accounts import services, throttling
@@ -25,6 +26,7 @@ from moncompte.identity.provisional import parse_login_identifier
 from moncompte.identity.selectors import person_get_by_login_id
 from moncompte.journal import reads
 from moncompte.journal import services as journal
+from moncompte.lib import counters
 from moncompte.verification import services as verification
 from moncompte.verification.errors import CodeThrottled
 from moncompte.verification.models import Lane, Purpose
@@ -61,9 +63,26 @@ class Found:
         return [self.person] if self.person is not None else []
 
 
-def search(query: str) -> Found:
+def _search_admit(agent_id: int | None) -> None:
+    """DESK_SEARCHES_PER_HOUR searches per agent and clock hour, shared by every process: enough for a day at the
+    counter, not for walking the case numbers. The one that reaches the ceiling is an alert."""
+    if agent_id is None:
+        return
+    key = counters.window_key(f"desk:search:{agent_id}", 3600)
+    count = counters.incr(key, timeout=3600)
+    if count == settings.DESK_SEARCHES_PER_HOUR + 1:
+        journal.record("desk.search_ceiling", after={"agent": agent_id, "limit": settings.DESK_SEARCHES_PER_HOUR})
+    if count > settings.DESK_SEARCHES_PER_HOUR:
+        raise AssistanceError(
+            "Trop de recherches en une heure depuis votre compte : réessayez à l'heure suivante. Si ce n'est pas "
+            "vous, prévenez l'équipe sécurité."
+        )
+
+
+def search(query: str, *, agent_id: int | None = None) -> Found:
     """A case number (7 digits) gives the case's members; a NIR (13 or 15 characters) or a provisional identifier,
-    that person. Raises AssistanceError for something that is neither."""
+    that person. Raises AssistanceError for something that is neither, or past the agent's hourly ceiling."""
+    _search_admit(agent_id)
     text = "".join(ch for ch in (query or "") if not ch.isspace() and ch != ".")[:40]
     if text.isdigit() and len(text) == 7:
         memberships = list(
@@ -176,6 +195,8 @@ def reset_code_send(*, person: Person, medium: str) -> str:
             )
         except CodeThrottled as error:
             refusal = error
+            # Nothing left, yet the person's previous code is void (code_issue): the journal says so.
+            journal.record("desk.reset_code_refused", person_id=person.pk, after={"medium": medium})
         else:
             journal.record(
                 "desk.reset_code_sent", person_id=person.pk, after={"medium": medium, "destination": masked}

@@ -58,6 +58,7 @@ for name, label in (
 declare("agent.created", gettext_lazy("Création d'un compte d'agent"))
 declare("agent.second_factor_enrolled", gettext_lazy("Agent : double authentification activée"), event=True)
 declare("agent.second_factor_failed", gettext_lazy("Agent : code de double authentification incorrect"), event=True)
+declare("agent.second_factor_verified", gettext_lazy("Agent : code de l'application vérifié"), event=True)
 declare("agent.backup_code_used", gettext_lazy("Agent : connexion avec un code de secours"), event=True)
 declare("agent.backup_codes_renewed", gettext_lazy("Agent : nouveaux codes de secours"), event=True)
 declare(
@@ -72,6 +73,13 @@ declare(
     "desk.reset_code_sent",
     gettext_lazy("Un agent de la Caf vous a envoyé un code pour créer un nouveau mot de passe"),
     security=True,
+    event=True,
+)
+declare("desk.reset_code_refused", gettext_lazy("Accueil : code non envoyé (quota atteint)"), event=True)
+declare(
+    "desk.search_ceiling",
+    gettext_lazy("Accueil : trop de recherches de dossiers en une heure par un même agent"),
+    alert=True,
     event=True,
 )
 declare(

@@ -25,6 +25,16 @@ class EnrolForm(forms.Form):
     )
 
 
+class RenewCodesForm(forms.Form):
+    code = forms.CharField(
+        label="Code affiché par votre application",
+        help_text="6 chiffres : de nouveaux codes de secours ne se font qu'avec l'application.",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": "Saisissez le code affiché par votre application."},
+    )
+
+
 class SearchForm(forms.Form):
     query = forms.CharField(
         label="Numéro allocataire ou numéro de Sécurité sociale",

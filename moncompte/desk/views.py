@@ -36,6 +36,7 @@ from moncompte.desk.forms import (
     EnrolForm,
     ErrorReportForm,
     OpenForm,
+    RenewCodesForm,
     ResetCodeForm,
     ResetSecondFactorForm,
     SearchForm,
@@ -50,7 +51,6 @@ from moncompte.lib.links import absolute_url
 
 NEXT_KEY = "desk_next"
 FAILURES_KEY = "desk_second_factor_failures"
-BACKUP_CODES_KEY = "desk_backup_codes"
 CANDIDATES_KEY = "desk_candidates"
 EXCHANGE_KEY = "desk_exchange"
 #: Wrong second-factor codes in a row that sign the session out (django-otp also slows the device down).
@@ -190,23 +190,35 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
     if codes is not None:
         device.refresh_from_db()
         _verified(request, device)
-        request.session[BACKUP_CODES_KEY] = codes
-        return redirect("desk:backup_codes")
+        return _codes_shown(request, codes)
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2, dark="#161616")
     context = {"form": form, "qr": qr, "secret": agents.secret_grouped(device), "issuer": settings.OTP_TOTP_ISSUER}
     return render(request, "desk/enrol.html", context, status=_status(form))
 
 
+def _codes_shown(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    """New backup codes, in this response only: never kept in the session, shown once."""
+    return render(request, "desk/backup_codes.html", {"codes": codes, "next": _next(request)})
+
+
+@sensitive_post_parameters("code")
 @agent_required()
 @require_http_methods(["GET", "POST"])
 def backup_codes_view(request: HttpRequest) -> HttpResponse:
-    """The backup codes just made, shown once; or how many are left, and new ones on demand."""
-    if request.method == "POST":
-        request.session[BACKUP_CODES_KEY] = agents.backup_codes_renew(account=request.user)
-        return redirect("desk:backup_codes")
-    codes = request.session.pop(BACKUP_CODES_KEY, None)
-    context = {"codes": codes, "left": agents.backup_codes_left(request.user), "next": _next(request)}
-    return render(request, "desk/backup_codes.html", context)
+    """How many backup codes are left; new ones against a code of the application (an unattended session alone
+    cannot make a lasting second factor)."""
+    form = RenewCodesForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            agents.second_factor_check(account=request.user, token=form.cleaned_data["code"], application_only=True)
+        except SecondFactorWait as wait:
+            _wait(form, wait)
+        except SecondFactorRefused:
+            form.add_error("code", "Code incorrect. Saisissez le code affiché par votre application.")
+        else:
+            return _codes_shown(request, agents.backup_codes_renew(account=request.user))
+    context = {"form": form, "left": agents.backup_codes_left(request.user)}
+    return render(request, "desk/backup_codes.html", context, status=_status(form))
 
 
 @require_POST
@@ -227,6 +239,7 @@ def _identifier_shown(person: Person) -> str:
     return provisional_grouped(person.provisional_id) if person.provisional_id else ""
 
 
+@sensitive_post_parameters("query")
 @agent_required("accounts.desk_use")
 @require_http_methods(["GET", "POST"])
 def home_view(request: HttpRequest) -> HttpResponse:
@@ -235,7 +248,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     found = None
     if form.is_valid():
         try:
-            found = assistance.search(form.cleaned_data["query"])
+            found = assistance.search(form.cleaned_data["query"], agent_id=request.user.pk)
         except AssistanceError as error:
             form.add_error("query", str(error))
         else:
@@ -275,8 +288,13 @@ def exchange_open_view(request: HttpRequest) -> HttpResponse:
 
 
 def _exchange_person(request: HttpRequest) -> Person | None:
+    """The person of the exchange in progress; none after DESK_EXCHANGE_MINUTES (the agent searches again)."""
     exchange = request.session.get(EXCHANGE_KEY)
     if not exchange:
+        return None
+    if time.time() - exchange["opened_at"] > settings.DESK_EXCHANGE_MINUTES * 60:
+        request.session.pop(EXCHANGE_KEY, None)
+        messages.info(request, "L'échange précédent a pris fin : cherchez de nouveau la personne.")
         return None
     return Person.objects.filter(pk=exchange["person_id"]).first()
 
@@ -421,6 +439,7 @@ def team_view(request: HttpRequest) -> HttpResponse:
             "roles": [agents.ROLES[key].group for key in agents.roles_of(agent)],
             "enrolled": agents.has_second_factor(agent),
             "myself": agent.pk == request.user.pk,
+            "may_reset": agents.may_reset(request.user, agent),
         }
         for agent in agents.agents().prefetch_related("groups")
     ]

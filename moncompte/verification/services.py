@@ -116,6 +116,12 @@ def codes_void_all(*, person_id: int) -> int:
     )
 
 
+#: Codes bound to no session (an agent's): counted by the sessions that try them and by the ceilings, never on the
+#: code itself. Anyone may type one with the NIR, so a count on the code would let anyone burn it, and its tries left
+#: would tell whether a NIR has one.
+UNBOUND_PURPOSES = frozenset({Purpose.DESK_RESET})
+
+
 def _binding(purpose: str) -> str:
     """What the code is bound to: the session that asked, or for a code an agent sent, no session (DESK_BINDING)."""
     if purpose == Purpose.DESK_RESET:
@@ -229,6 +235,13 @@ def code_attempt_counted(state: dict, *, matches: bool = False) -> None:
         raise _refusal(attempts=state["attempts"], expired=expired)
 
 
+def session_refusal(state: dict) -> CodeInvalid:
+    """The answer a flow's session state gives for its latest try (counted by `code_attempt_counted`): for a code
+    bound to no session, whatever the code's row would say is not told."""
+    expired = time.time() - state["started"] > settings.OTP_LIFETIME
+    return _refusal(attempts=state.get("attempts", 0), expired=expired)
+
+
 def code_verify(
     *, person: Person, purpose: str, code: str, before_use: Callable[[], None] | None = None
 ) -> OneTimeCode:
@@ -249,7 +262,7 @@ def code_verify(
         now = timezone.now()
         if otp is None:
             error = no_code_refusal()
-        elif otp.expires_at <= now or otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+        elif otp.expires_at <= now or (purpose not in UNBOUND_PURPOSES and otp.attempts >= settings.OTP_MAX_ATTEMPTS):
             error = _refusal(attempts=otp.attempts + 1, expired=otp.expires_at <= now)
         else:
             otp.attempts += 1

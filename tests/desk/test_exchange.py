@@ -686,3 +686,40 @@ def test_the_desk_answers_503_while_the_service_is_closed_but_its_login_stays_op
     assert not OutboxMessage.objects.exists() and not CorrectionRequest.objects.exists()
     login = client.get(DESK_LOGIN)
     assert login.status_code == 200 and "Connexion des agents" in page_text(login)
+
+
+# --- Limits on what one agent's session can go through -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_agent_s_searches_are_limited_per_hour_and_the_one_past_the_limit_is_an_alert(desk, settings):
+    settings.DESK_SEARCHES_PER_HOUR = 3
+    f = family()
+    for _ in range(3):
+        assert search(desk, f.case.case_number).status_code == 200
+
+    refused = search(desk, f.case.case_number)
+
+    assert refused.status_code == 400
+    assert "Trop de recherches en une heure depuis votre compte" in " ".join(shown_errors(refused))
+    assert f.holder.first_name not in page_text(refused)
+    alert = Entry.objects.get(kind="desk.search_ceiling")
+    assert (alert.actor_account_id, alert.channel) == (desk.agent.pk, "desk")
+    search(desk, f.case.case_number)
+    assert Entry.objects.filter(kind="desk.search_ceiling").count() == 1  # one alert, not one per refusal
+
+
+@pytest.mark.django_db
+def test_an_exchange_ends_by_itself_after_its_time(desk, settings):
+    f = family()
+    receive(desk, f.holder)
+    session = desk.session
+    session["desk_exchange"]["opened_at"] -= settings.DESK_EXCHANGE_MINUTES * 60 + 1
+    session.save()
+
+    response = desk.get(EXCHANGE)
+
+    assert response["Location"] == HOME
+    assert "desk_exchange" not in desk.session
+    assert desk.post(RESET_CODE, {"medium": "email"})["Location"] == HOME
+    assert not OutboxMessage.objects.filter(template="verification/desk_reset").exists()

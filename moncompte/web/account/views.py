@@ -19,6 +19,7 @@ from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -61,6 +62,7 @@ from moncompte.verification.services import (
     code_digits,
     mask_destination,
     resend_wait_message,
+    session_refusal,
 )
 from moncompte.web.account.forms import (
     DeskResetForm,
@@ -692,29 +694,44 @@ def password_reset_desk_view(request: HttpRequest) -> HttpResponse:
     the person types their NIR, that code and a new password. Anyone may type any NIR here, so every try is counted
     in the session and, per NIR, address and service, by the ceilings; the answers are the same whether a code, or a
     person, is behind the NIR."""
+    if request.method == "POST" and "restart" in request.POST:  # « J'ai reçu un nouveau code »: tries start again
+        request.session.pop(DESK_RESET_SESSION_KEY, None)
+        return redirect("accounts:password_reset_desk")
     form = DeskResetForm(posted(request), account=None)
     if form.is_valid():
         nir = form.cleaned_data["identifier"]
         person = person_get_by_login_id(nir)
-        guard = ceilings.guard_for(nir, person_id=person.pk if person else None, device_hint=True).as_state()
+        # A trusted device of the person is outside the ceilings, as for « Mot de passe oublié » (its own lane).
+        trusted = devices.device_for_person(request, person) is not None
+        guard = (
+            None
+            if trusted
+            else ceilings.guard_for(nir, person_id=person.pk if person else None, device_hint=True).as_state()
+        )
+        state = request.session.get(DESK_RESET_SESSION_KEY)
+        subject = ceilings.guard_for(nir).subject
+        if not state or state.get("nir") != subject:  # another NIR: a count of its own
+            state = {"started": time.time(), "attempts": 0, "nir": subject}
+        state["guard"] = guard
         active = (
             code_active(person=person, purpose=Purpose.DESK_RESET)
             if person is not None and services.password_reset_allowed(person)
             else None
         )
-        state = request.session.get(DESK_RESET_SESSION_KEY)
-        # Another NIR, or a new code an agent sent since: a count of its own (the ceilings count every try).
-        if not state or state.get("guard") != guard or state.get("code") != (active.pk if active else None):
-            state = {"started": time.time(), "attempts": 0, "guard": guard, "code": active.pk if active else None}
         with minimum_duration(RESET_MIN_DURATION):
             try:
-                code_attempt_counted(state, matches=active is not None)
-                account = services.password_reset_complete(
-                    person=person,
-                    code=form.cleaned_data["code"],
-                    password=form.cleaned_data["password1"],
-                    purpose=Purpose.DESK_RESET,
-                )
+                # Counted in this session and by the ceilings, never on the code (anyone may type it): the answer
+                # is the session's, whether a code, or a person, is behind the NIR.
+                code_attempt_counted(state, matches=active is not None and active.expires_at > timezone.now())
+                try:
+                    account = services.password_reset_complete(
+                        person=person,
+                        code=form.cleaned_data["code"],
+                        password=form.cleaned_data["password1"],
+                        purpose=Purpose.DESK_RESET,
+                    )
+                except CodeInvalid:
+                    raise session_refusal(state) from None
             except CodeInvalid as error:
                 request.session[DESK_RESET_SESSION_KEY] = state
                 form.add_error("code", error.message)

@@ -239,12 +239,16 @@ def as_if_earlier(client: Client, seconds: float) -> None:
 
 @pytest.mark.django_db
 def test_a_new_code_from_an_agent_works_in_the_browser_whose_old_code_expired(client, send_code):
+    """The session's count does not follow the agent's codes (that would tell whether a NIR has one): « J'ai reçu un
+    nouveau code » starts it again."""
     f = family()
     old = send_code(f.holder)
     complete(client, f.holder.nir, other_code(old))
     as_if_earlier(client, settings.OTP_LIFETIME + 60)  # the old code expired meanwhile
     new = send_code(f.holder)  # the person calls again: the agent sends another
+    assert "Ce code a expiré" in " ".join(shown_errors(complete(client, f.holder.nir, new)))
 
+    assert client.post(DESK_RESET, {"restart": "1"})["Location"] == DESK_RESET
     response = complete(client, f.holder.nir, new)
 
     assert response.status_code == 302 and response["Location"] == DASHBOARD, shown_errors(response)
@@ -258,7 +262,40 @@ def test_a_new_code_from_an_agent_works_in_the_browser_that_spent_the_old_one_s_
         complete(client, f.holder.nir, other_code(old))
     as_if_earlier(client, 120)  # past the resend delay and the NIR's back-off, well within the codes' lifetime
     new = send_code(f.holder)
+    client.post(DESK_RESET, {"restart": "1"})  # « J'ai reçu un nouveau code »
 
     response = complete(client, f.holder.nir, new)
 
     assert response.status_code == 302 and response["Location"] == DASHBOARD, shown_errors(response)
+
+
+# --- Nobody else can burn the code, nor read from the answers whether a NIR has one ----------------------------------
+
+
+@pytest.mark.django_db
+def test_wrong_tries_from_other_browsers_do_not_burn_the_code_the_person_is_typing(send_code):
+    f = family()
+    code = send_code(f.holder)
+    for _ in range(settings.OTP_MAX_ATTEMPTS):  # as many as a code allows, each from a fresh browser
+        attacker = Client(HTTP_HOST="localhost")
+        complete(attacker, f.holder.nir, other_code(code))
+    # The NIR's ceilings now slow every further try down a little (decision 010): as if that wait had passed.
+    rewind_code_ceilings(attacker.session[views.DESK_RESET_SESSION_KEY], 3600)
+
+    response = complete(Client(HTTP_HOST="localhost"), f.holder.nir, code)
+
+    assert response.status_code == 302 and response["Location"] == DASHBOARD, shown_errors(response)
+
+
+@pytest.mark.django_db
+def test_the_tries_left_are_the_same_for_a_nir_with_a_code_tried_elsewhere_and_for_an_unknown_nir(send_code):
+    f = family()
+    code = send_code(f.holder)
+    for _ in range(2):
+        complete(Client(HTTP_HOST="localhost"), f.holder.nir, other_code(code))
+
+    known = complete(Client(HTTP_HOST="localhost"), f.holder.nir, other_code(code))
+    unknown = complete(Client(HTTP_HOST="localhost"), unknown_nir(), other_code(code))
+
+    assert known.status_code == unknown.status_code == 400
+    assert WRONG_FIRST in shown_errors(known) and WRONG_FIRST in shown_errors(unknown)
