@@ -316,7 +316,7 @@ def test_an_agent_enrols_then_tells_each_member_what_the_policy_allows(open_page
     rows = citizen.get_by_test_id("history").get_by_role("row").filter(has_text=CONSULTED)
     expect(rows).to_have_count(1)
     expect(rows).to_contain_text(timezone.localtime(look.created_at).strftime("%d/%m/%Y %H:%M"))
-    expect(rows).to_contain_text("Par un autre membre du foyer ou par la Caf")  # never the agent's device
+    expect(rows).to_contain_text("Un agent de la Caf, à l'accueil ou au téléphone")  # never the agent's device
     expect(citizen.get_by_role("main")).not_to_contain_text(agent.login_id)
 
 

@@ -648,7 +648,7 @@ def test_the_person_reads_that_an_agent_consulted_the_case_and_cannot_disown_it(
     rows = [text_of(row) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
     line = next(row for row in rows if "Un agent de la Caf a consulté votre dossier" in row)
     assert timezone.localtime(consulted.created_at).strftime("%d/%m/%Y %H:%M") in line
-    assert "Par un autre membre du foyer ou par la Caf" in line
+    assert "Un agent de la Caf, à l'accueil ou au téléphone" in line
     assert "Ce n'était pas moi" not in line
     assert f'name="entry" value="{consulted.pk}"' not in body
     # Sent anyway, the report is refused and changes nothing.

@@ -34,7 +34,7 @@ from moncompte.franceconnect import services as franceconnect
 from moncompte.households import policy
 from moncompte.identity import services as identity_services
 from moncompte.journal import kinds
-from moncompte.journal.models import Entry
+from moncompte.journal.models import Channel, Entry
 from moncompte.lib.links import absolute_url
 from moncompte.messaging.models import Medium
 from moncompte.verification.models import Purpose
@@ -276,6 +276,7 @@ def security_view(request: HttpRequest) -> HttpResponse:
             "device": selectors.entry_device(entry) if selectors.shows_device(account, entry) else "",
             "ip": selectors.ip_masked(entry.ip_address) if selectors.shows_device(account, entry) else "",
             "by_other": not selectors.shows_device(account, entry),
+            "by_desk": entry.channel == Channel.DESK,
             "reportable": selectors.is_reportable(account, entry),
             "reported": False,
         }
