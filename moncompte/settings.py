@@ -59,6 +59,10 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "axes",
     "csp",
+    # The agents' second factor (before the apps whose admin modules unregister its admin: accounts/admin.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rules.apps.AutodiscoverRulesConfig",
     "moncompte.journal",
     "moncompte.messaging",
@@ -87,9 +91,6 @@ INSTALLED_APPS = [
     "moncompte.phone",
     # The agents' desk: their sign-in with a second factor, and the screens that receive a person (moncompte/desk).
     "moncompte.desk",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from moncompte.accounts import security, services, sessions
 from moncompte.accounts.models import Account, SecurityReport, SessionRecord
@@ -58,6 +60,13 @@ class ContactCorrectionForm(forms.Form):
             self.add_error("value", "C'est déjà la coordonnée enregistrée sur ce compte.")
         cleaned["value"] = value
         return cleaned
+
+
+# django-otp's own admin shows a device's secret (its QR code) to whoever may view devices, and changes devices
+# outside the journal: agents' second factors are managed at the desk (`/guichet/equipe/`, accounts.agents).
+for _device in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device):
+        admin.site.unregister(_device)
 
 
 @admin.register(Account)
