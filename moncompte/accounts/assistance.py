@@ -102,8 +102,7 @@ def search(query: str, *, agent_id: int | None = None) -> Found:
             ) from None
         found = Found(person=person_get_by_login_id(identifier))
     for person in found.people:
-        if person is not None:
-            reads.seen(person_id=person.pk)
+        reads.seen(person_id=person.pk)
     return found
 
 

@@ -42,11 +42,11 @@ from moncompte.desk.forms import (
     SearchForm,
 )
 from moncompte.households import policy
-from moncompte.households.models import Role
 from moncompte.households.selectors import memberships_for_person
 from moncompte.identity.models import Person
 from moncompte.identity.provisional import provisional_grouped
 from moncompte.journal import reads
+from moncompte.lib.forms import form_status
 from moncompte.lib.links import absolute_url
 
 NEXT_KEY = "desk_next"
@@ -57,10 +57,6 @@ EXCHANGE_KEY = "desk_exchange"
 MAX_FAILURES = 5
 #: Payments, letters and requests shown at once: the newest, as the phone reads them out.
 SHOWN = 5
-
-
-def _status(form) -> int:
-    return 400 if form.is_bound and form.errors else 200
 
 
 def _next(request: HttpRequest) -> str:
@@ -95,7 +91,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         return redirect("desk:enrol")
     if request.method == "GET" and "next" in request.GET:
         request.session[NEXT_KEY] = request.GET["next"][:500]
-    return render(request, "desk/login.html", {"form": form}, status=_status(form))
+    return render(request, "desk/login.html", {"form": form}, status=form_status(form))
 
 
 def _verified(request: HttpRequest, device) -> None:
@@ -164,7 +160,7 @@ def second_factor_view(request: HttpRequest) -> HttpResponse:
                 f"Vous vous êtes connecté avec un code de secours : il ne servira plus. Il vous en reste {left}.",
             )
         return redirect(_next(request))
-    return render(request, "desk/second_factor.html", {"form": form}, status=_status(form))
+    return render(request, "desk/second_factor.html", {"form": form}, status=form_status(form))
 
 
 @sensitive_post_parameters("code")
@@ -193,7 +189,7 @@ def enrol_view(request: HttpRequest) -> HttpResponse:
         return _codes_shown(request, codes)
     qr = segno.make(device.config_url, error="m").svg_inline(scale=4, border=2, dark="#161616")
     context = {"form": form, "qr": qr, "secret": agents.secret_grouped(device), "issuer": settings.OTP_TOTP_ISSUER}
-    return render(request, "desk/enrol.html", context, status=_status(form))
+    return render(request, "desk/enrol.html", context, status=form_status(form))
 
 
 def _codes_shown(request: HttpRequest, codes: list[str]) -> HttpResponse:
@@ -218,7 +214,7 @@ def backup_codes_view(request: HttpRequest) -> HttpResponse:
         else:
             return _codes_shown(request, agents.backup_codes_renew(account=request.user))
     context = {"form": form, "left": agents.backup_codes_left(request.user)}
-    return render(request, "desk/backup_codes.html", context, status=_status(form))
+    return render(request, "desk/backup_codes.html", context, status=form_status(form))
 
 
 @require_POST
@@ -258,9 +254,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
         "found": found,
         "identified_by": list(assistance.IDENTIFIED_BY.items()),
         "exchange": _exchange_person(request),
-        "roles": dict(Role.choices),
     }
-    return render(request, "desk/home.html", context, status=_status(form))
+    return render(request, "desk/home.html", context, status=form_status(form))
 
 
 @agent_required("accounts.desk_use")
@@ -269,12 +264,7 @@ def exchange_open_view(request: HttpRequest) -> HttpResponse:
     form = OpenForm(request.POST)
     candidates = request.session.get(CANDIDATES_KEY, [])
     if not form.is_valid() or form.cleaned_data["person"] not in candidates:
-        messages.error(
-            request,
-            form.errors.get("identified_by", ["Cherchez de nouveau la personne."])[0]
-            if form.errors
-            else "Cherchez de nouveau la personne.",
-        )
+        messages.error(request, form.errors.get("identified_by", ["Cherchez de nouveau la personne."])[0])
         return redirect("desk:home")
     person = Person.objects.get(pk=form.cleaned_data["person"])
     assistance.exchange_open(person=person, identified_by=form.cleaned_data["identified_by"])

@@ -17,17 +17,13 @@ from django.utils.http import urlencode
 
 from moncompte.accounts import sessions
 from moncompte.accounts.sessions import SESSION_AUTH_AT
+from moncompte.lib.forms import form_status  # noqa: F401 (the web's views import it from here)
 
 
 def posted(request: HttpRequest):
     """The data of a POST, even an empty one (an empty QueryDict is falsy: `request.POST or None` would show the
     form unbound, without saying that the fields are required)."""
     return request.POST if request.method == "POST" else None
-
-
-def form_status(form) -> int:
-    """400 for a form sent back with errors, so tests and tools see a refusal; 200 otherwise."""
-    return 400 if form.is_bound and form.errors else 200
 
 
 @contextlib.contextmanager

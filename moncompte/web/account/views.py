@@ -702,17 +702,12 @@ def password_reset_desk_view(request: HttpRequest) -> HttpResponse:
         nir = form.cleaned_data["identifier"]
         person = person_get_by_login_id(nir)
         # A trusted device of the person is outside the ceilings, as for « Mot de passe oublié » (its own lane).
-        trusted = devices.device_for_person(request, person) is not None
-        guard = (
-            None
-            if trusted
-            else ceilings.guard_for(nir, person_id=person.pk if person else None, device_hint=True).as_state()
-        )
+        nir_guard = ceilings.guard_for(nir, person_id=person.pk if person else None, device_hint=True)
         state = request.session.get(DESK_RESET_SESSION_KEY)
-        subject = ceilings.guard_for(nir).subject
-        if not state or state.get("nir") != subject:  # another NIR: a count of its own
-            state = {"started": time.time(), "attempts": 0, "nir": subject}
-        state["guard"] = guard
+        if not state or state.get("nir") != nir_guard.subject:  # another NIR: a count of its own
+            state = {"started": time.time(), "attempts": 0, "nir": nir_guard.subject}
+        trusted = devices.device_for_person(request, person) is not None
+        state["guard"] = None if trusted else nir_guard.as_state()
         active = (
             code_active(person=person, purpose=Purpose.DESK_RESET)
             if person is not None and services.password_reset_allowed(person)
